@@ -1,0 +1,260 @@
+import { randomBytes, createHash } from 'node:crypto';
+import type { Db } from '../lib/sqlite.js';
+import type { Kind, Region } from '../ingest/readings.js';
+import { DeviceInput, UserInput, type Role } from './schema.js';
+import { RegistryErrors } from './errors.js';
+import { DEVICE_SECRET_COST, PASSWORD_COST, hashSecret, newSecret, verifySecret } from './secrets.js';
+
+export interface Device {
+  id: string;
+  kind: Kind;
+  model: string;
+  accuracyClass: string;
+  region: Region;
+  site: string;
+  role: string;
+  installDate: string;
+  params: Record<string, number>;
+  status: 'active' | 'suspended' | 'replaced';
+  /** ms */
+  createdAt: number;
+}
+
+export interface User {
+  username: string;
+  role: Role;
+  regions: Region[];
+  displayName: string | null;
+}
+
+export interface DeviceFilter {
+  region?: readonly Region[] | undefined;
+  kind?: Kind | undefined;
+  site?: string | undefined;
+}
+
+interface DeviceRow {
+  id: string;
+  kind: string;
+  model: string;
+  accuracy_class: string;
+  region: string;
+  site: string;
+  role: string;
+  install_date: string;
+  params: string;
+  status: string;
+  created_at: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS devices (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  model TEXT NOT NULL,
+  accuracy_class TEXT NOT NULL,
+  region TEXT NOT NULL,
+  site TEXT NOT NULL,
+  role TEXT NOT NULL,
+  install_date TEXT NOT NULL,
+  params TEXT NOT NULL DEFAULT '{}',
+  secret_hash TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active',
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS devices_region ON devices(region, kind);
+CREATE INDEX IF NOT EXISTS devices_site ON devices(site);
+CREATE TABLE IF NOT EXISTS users (
+  username TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  regions TEXT NOT NULL,
+  display_name TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+  token_hash TEXT PRIMARY KEY,
+  username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL
+);
+`;
+
+function toDevice(r: DeviceRow): Device {
+  return {
+    id: r.id,
+    kind: r.kind as Kind,
+    model: r.model,
+    accuracyClass: r.accuracy_class,
+    region: r.region as Region,
+    site: r.site,
+    role: r.role,
+    installDate: r.install_date,
+    params: JSON.parse(r.params) as Record<string, number>,
+    status: r.status as Device['status'],
+    createdAt: r.created_at,
+  };
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+
+/**
+ * Devices, users and sessions. Secrets and passwords are kept only as salted scrypt hashes.
+ * Statements are prepared once, here; lookups on the CONNECT path are cached by id.
+ */
+export class Registry {
+  readonly #db: Db;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { device: Device; secretHash: string }>();
+  readonly #st;
+
+  constructor(db: Db, now: () => number = Date.now) {
+    this.#db = db;
+    this.#now = now;
+    db.exec(SCHEMA);
+    this.#st = {
+      insertDevice: db.prepare(`INSERT INTO devices (id, kind, model, accuracy_class, region, site, role, install_date, params, secret_hash, status, created_at)
+        VALUES (@id, @kind, @model, @accuracyClass, @region, @site, @role, @installDate, @params, @secretHash, 'active', @createdAt)`),
+      upsertDevice: db.prepare(`INSERT INTO devices (id, kind, model, accuracy_class, region, site, role, install_date, params, secret_hash, status, created_at)
+        VALUES (@id, @kind, @model, @accuracyClass, @region, @site, @role, @installDate, @params, @secretHash, 'active', @createdAt)
+        ON CONFLICT(id) DO UPDATE SET kind=excluded.kind, model=excluded.model, accuracy_class=excluded.accuracy_class, region=excluded.region,
+          site=excluded.site, role=excluded.role, install_date=excluded.install_date, params=excluded.params, secret_hash=excluded.secret_hash`),
+      getDevice: db.prepare(`SELECT * FROM devices WHERE id = ?`),
+      setStatus: db.prepare(`UPDATE devices SET status = ? WHERE id = ?`),
+      insertUser: db.prepare(`INSERT INTO users (username, password_hash, role, regions, display_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
+      getUser: db.prepare(`SELECT * FROM users WHERE username = ?`),
+      setPassword: db.prepare(`UPDATE users SET password_hash = ? WHERE username = ?`),
+      countUsers: db.prepare(`SELECT count(*) AS n FROM users`),
+      insertSession: db.prepare(`INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)`),
+      getSession: db.prepare(`SELECT s.expires_at, u.* FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ?`),
+      deleteSession: db.prepare(`DELETE FROM sessions WHERE token_hash = ?`),
+      purgeSessions: db.prepare(`DELETE FROM sessions WHERE expires_at < ?`),
+    };
+  }
+
+  // ---- devices
+
+  /** Validates and stores a new device; returns it with its secret, which is not kept and shown only now. */
+  addDevice(input: unknown): { device: Device; secret: string } {
+    const parsed = DeviceInput.safeParse(input);
+    if (!parsed.success) throw RegistryErrors.make('REG_DEVICE_INVALID', parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '));
+    const d = parsed.data;
+    if (this.#st.getDevice.get(d.id)) throw RegistryErrors.make('REG_DEVICE_EXISTS', d.id);
+    const secret = newSecret();
+    this.#st.insertDevice.run({ ...d, params: JSON.stringify(d.params), secretHash: hashSecret(secret, DEVICE_SECRET_COST), createdAt: this.#now() });
+    this.#cache.delete(d.id);
+    return { device: this.getDevice(d.id) as Device, secret };
+  }
+
+  /** Inserts or replaces many devices with the secrets given (the simulator mints its own), in one transaction. */
+  upsertDevices(items: readonly { input: DeviceInput; secret: string }[]): void {
+    const now = this.#now();
+    const rows = items.map(({ input, secret }) => {
+      const d = DeviceInput.parse(input);
+      return { ...d, params: JSON.stringify(d.params), secretHash: hashSecret(secret, DEVICE_SECRET_COST), createdAt: now };
+    });
+    this.#db.transaction(() => {
+      for (const r of rows) this.#st.upsertDevice.run(r);
+    })();
+    for (const r of rows) this.#cache.delete(r.id);
+  }
+
+  getDevice(id: string): Device | null {
+    const row = this.#st.getDevice.get(id) as DeviceRow | undefined;
+    return row ? toDevice(row) : null;
+  }
+
+  /** Checks a device's credentials. Resolves to the device when they match and it is active. */
+  async authenticateDevice(id: string, secret: string): Promise<Device | null> {
+    let entry = this.#cache.get(id);
+    if (!entry) {
+      const row = this.#st.getDevice.get(id) as (DeviceRow & { secret_hash: string }) | undefined;
+      if (!row) return null;
+      entry = { device: toDevice(row), secretHash: row.secret_hash };
+      if (this.#cache.size > 100_000) this.#cache.clear();
+      this.#cache.set(id, entry);
+    }
+    if (entry.device.status !== 'active') return null;
+    return (await verifySecret(secret, entry.secretHash)) ? entry.device : null;
+  }
+
+  setDeviceStatus(id: string, status: Device['status']): void {
+    if (this.#st.setStatus.run(status, id).changes === 0) throw RegistryErrors.make('REG_DEVICE_NOT_FOUND', id);
+    this.#cache.delete(id);
+  }
+
+  /** Keyset-paged list ordered by id. */
+  listDevices(filter: DeviceFilter, limit: number, cursor?: string): { items: Device[]; total: number; nextCursor: string | null } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.region) {
+      if (filter.region.length === 0) return { items: [], total: 0, nextCursor: null };
+      where.push(`region IN (${filter.region.map(() => '?').join(',')})`);
+      args.push(...filter.region);
+    }
+    if (filter.kind) (where.push('kind = ?'), args.push(filter.kind));
+    if (filter.site) (where.push('site = ?'), args.push(filter.site));
+    const base = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.#db.prepare(`SELECT count(*) AS n FROM devices ${base}`).get(...args) as { n: number }).n;
+    const pageWhere = cursor ? `${base ? `${base} AND` : 'WHERE'} id > ?` : base;
+    const rows = this.#db
+      .prepare(`SELECT * FROM devices ${pageWhere} ORDER BY id LIMIT ?`)
+      .all(...args, ...(cursor ? [cursor] : []), limit + 1) as DeviceRow[];
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit).map(toDevice);
+    return { items, total, nextCursor: more ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  /** Every device, for analytics warm-up and lot formation. */
+  allDevices(): Device[] {
+    return (this.#db.prepare(`SELECT * FROM devices ORDER BY id`).all() as DeviceRow[]).map(toDevice);
+  }
+
+  // ---- users and sessions
+
+  addUser(input: unknown): User {
+    const parsed = UserInput.safeParse(input);
+    if (!parsed.success) throw RegistryErrors.make('REG_USER_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    const u = parsed.data;
+    if (this.#st.getUser.get(u.username)) throw RegistryErrors.make('REG_USER_EXISTS', u.username);
+    this.#st.insertUser.run(u.username, hashSecret(u.password, PASSWORD_COST), u.role, JSON.stringify(u.regions), u.displayName ?? null, this.#now());
+    return { username: u.username, role: u.role, regions: u.regions, displayName: u.displayName ?? null };
+  }
+
+  userCount(): number {
+    return (this.#st.countUsers.get() as { n: number }).n;
+  }
+
+  setPassword(username: string, password: string): void {
+    this.#st.setPassword.run(hashSecret(password, PASSWORD_COST), username);
+  }
+
+  /** Verifies a password and opens a session; resolves to a bearer token, or null. */
+  async login(username: string, password: string, ttlMs = 12 * 3600_000): Promise<{ token: string; user: User } | null> {
+    const row = this.#st.getUser.get(username) as { password_hash: string } | undefined;
+    // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
+    const ok = await verifySecret(password, row?.password_hash ?? dummy());
+    if (!row || !ok) return null;
+    const token = randomBytes(32).toString('base64url');
+    this.#st.purgeSessions.run(this.#now());
+    this.#st.insertSession.run(sha256(token), username, this.#now() + ttlMs);
+    return { token, user: this.sessionUser(token) as User };
+  }
+
+  sessionUser(token: string): User | null {
+    const row = this.#st.getSession.get(sha256(token)) as
+      | { expires_at: number; username: string; role: Role; regions: string; display_name: string | null }
+      | undefined;
+    if (!row || row.expires_at < this.#now()) return null;
+    return { username: row.username, role: row.role, regions: JSON.parse(row.regions) as Region[], displayName: row.display_name };
+  }
+
+  logout(token: string): void {
+    this.#st.deleteSession.run(sha256(token));
+  }
+}
+
+let dummyHash: string | undefined;
+/** A hash of a random password, made on first use (never at import). */
+function dummy(): string {
+  return (dummyHash ??= hashSecret(randomBytes(12).toString('hex'), PASSWORD_COST));
+}
