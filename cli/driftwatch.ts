@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+/**
+ * The driftwatch command. `start` is the composition root of the platform; the other
+ * commands are tools for operators (provisioning) and for measuring (sim, bench).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from './config.js';
+
+const program = new Command('driftwatch')
+  .description('State evaluation, replacement on inaccuracy and sampling verification of smart measuring instruments')
+  .showHelpAfterError();
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
+  return n;
+};
+const num = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
+  return n;
+};
+const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
+program
+  .command('start')
+  .description('run the platform: broker, ingest, store, analytics, API, and the demo fleet (SIM_DEVICES)')
+  .action(async () => {
+    const { runPlatform } = await import('./start.js');
+    await runPlatform(loadConfig());
+  });
+
+const devices = program.command('devices').description('provision devices in the registry (DATA_DIR)');
+devices
+  .command('add')
+  .description('add one device; prints its id and secret (shown once)')
+  .requiredOption('--id <id>')
+  .requiredOption('--kind <kind>', 'meter | dispenser | tank | scale')
+  .requiredOption('--model <model>')
+  .requiredOption('--class <accuracyClass>', 'accuracy class, e.g. 2, 0.5S, 0.5, III')
+  .requiredOption('--region <region>', 'SH | JS | ZJ | AH')
+  .requiredOption('--site <site>', 'transformer area, station or market')
+  .option('--role <role>', 'head | customer | gauge | nozzle | trade', 'customer')
+  .option('--install-date <date>', 'YYYY-MM-DD', new Date().toISOString().slice(0, 10))
+  .action(async (o: Record<string, string>) => {
+    const { openRegistry } = await import('./registry.js');
+    const reg = openRegistry(loadConfig().DATA_DIR);
+    try {
+      const { device, secret } = reg.registry.addDevice({
+        id: o['id'], kind: o['kind'], model: o['model'], accuracyClass: o['class'], region: o['region'],
+        site: o['site'], role: o['role'], installDate: o['installDate'],
+      });
+      print({ id: device.id, secret });
+    } finally {
+      reg.close();
+    }
+  });
+devices
+  .command('import')
+  .description('add devices from a CSV file (header: id,kind,model,accuracyClass,region,site,role,installDate); prints a per-row report')
+  .argument('<file>')
+  .action(async (file: string) => {
+    const { openRegistry } = await import('./registry.js');
+    const { importDevicesCsv } = await import('../registry/csv-import.js');
+    const reg = openRegistry(loadConfig().DATA_DIR);
+    try {
+      const report = importDevicesCsv(reg.registry, readFileSync(file, 'utf8'));
+      print(report);
+      if (report.failed.length > 0) process.exitCode = 2;
+    } finally {
+      reg.close();
+    }
+  });
+
+program
+  .command('users')
+  .description('manage users')
+  .command('add')
+  .requiredOption('--username <name>')
+  .requiredOption('--role <role>', 'admin | regulator | inspector')
+  .option('--regions <list>', 'comma-separated regions, e.g. SH,JS', '')
+  .action(async (o: { username: string; role: string; regions: string }) => {
+    const { openRegistry } = await import('./registry.js');
+    const { newSecret } = await import('../registry/secrets.js');
+    const reg = openRegistry(loadConfig().DATA_DIR);
+    try {
+      const password = newSecret();
+      const user = reg.registry.addUser({ username: o.username, role: o.role, regions: o.regions ? o.regions.split(',') : [], password });
+      print({ ...user, password });
+    } finally {
+      reg.close();
+    }
+  });
+
+program
+  .command('sim')
+  .description('run a simulated fleet against a broker (devices are registered in DATA_DIR)')
+  .option('--devices <n>', 'approximate fleet size', int, 300)
+  .option('--broker <url>', 'MQTT broker', 'mqtt://127.0.0.1:1883')
+  .option('--speed <x>', 'time acceleration', num, 1440)
+  .option('--days-back <d>', 'start this many days ago', num, 30)
+  .option('--seed <n>', 'random seed', int, 1)
+  .option('--prefix <p>', 'device id prefix, to run several fleets side by side', '')
+  .option('--truth <file>', 'write ground truth here on exit')
+  .action(async (o: { devices: number; broker: string; speed: number; daysBack: number; seed: number; prefix: string; truth?: string }) => {
+    const { runSim } = await import('./sim.js');
+    await runSim({ ...o, dataDir: loadConfig().DATA_DIR });
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`driftwatch: ${err.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const e = err as { code?: string; message?: string };
+  process.stderr.write(`driftwatch: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { openDb } from '../../lib/sqlite.js';
+import { Registry } from '../../registry/registry.js';
+import { DriftwatchError } from '../../lib/errors.js';
+
+const meter = (id: string, region = 'SH') => ({
+  id, kind: 'meter', model: 'DDZY-1', accuracyClass: '2', region, site: `${region}-A001`, role: 'customer', installDate: '2022-05-01',
+});
+
+describe('Registry', () => {
+  it('stores a device with a hashed secret and authenticates only the right secret', async () => {
+    const db = openDb(':memory:');
+    const reg = new Registry(db);
+    const { device, secret } = reg.addDevice(meter('SH-A001-M001'));
+    expect(device).toMatchObject({ id: 'SH-A001-M001', kind: 'meter', region: 'SH', status: 'active' });
+    expect(secret.length).toBeGreaterThanOrEqual(20);
+    const stored = db.prepare('SELECT secret_hash FROM devices WHERE id = ?').get('SH-A001-M001') as { secret_hash: string };
+    expect(stored.secret_hash).not.toContain(secret);
+    expect(stored.secret_hash.startsWith('scrypt$')).toBe(true);
+    expect(await reg.authenticateDevice('SH-A001-M001', secret)).toMatchObject({ id: 'SH-A001-M001' });
+    expect(await reg.authenticateDevice('SH-A001-M001', `${secret}x`)).toBeNull();
+    expect(await reg.authenticateDevice('SH-A001-M999', secret)).toBeNull();
+    reg.setDeviceStatus('SH-A001-M001', 'suspended');
+    expect(await reg.authenticateDevice('SH-A001-M001', secret)).toBeNull();
+  });
+
+  it('rejects invalid and duplicate devices with codes', () => {
+    const reg = new Registry(openDb(':memory:'));
+    reg.addDevice(meter('X1'));
+    expect(() => reg.addDevice(meter('X1'))).toThrow(expect.objectContaining({ code: 'REG_DEVICE_EXISTS', status: 409 }) as DriftwatchError);
+    try {
+      reg.addDevice({ ...meter('devices/+/x'), region: 'XX' });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as DriftwatchError).code).toBe('REG_DEVICE_INVALID');
+      expect((e as Error).message).toMatch(/id:/);
+      expect((e as Error).message).toMatch(/region:/);
+    }
+  });
+
+  it('pages devices by keyset and filters by region', () => {
+    const reg = new Registry(openDb(':memory:'));
+    reg.upsertDevices(Array.from({ length: 25 }, (_, i) => ({ input: meter(`D${String(i).padStart(3, '0')}`, i % 2 ? 'JS' : 'SH'), secret: 's' })));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = reg.listDevices({}, 10, cursor);
+      expect(page.total).toBe(25);
+      seen.push(...page.items.map((d) => d.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toHaveLength(25);
+    expect(new Set(seen).size).toBe(25);
+    const js = reg.listDevices({ region: ['JS'] }, 100);
+    expect(js.total).toBe(12);
+    expect(js.items.every((d) => d.region === 'JS')).toBe(true);
+    expect(reg.listDevices({ region: [] }, 100).total).toBe(0);
+  });
+
+  it('logs users in with sessions that expire', async () => {
+    let now = 1_700_000_000_000;
+    const reg = new Registry(openDb(':memory:'), () => now);
+    reg.addUser({ username: 'insp-sh', password: 'correct horse battery', role: 'inspector', regions: ['SH'] });
+    expect(await reg.login('insp-sh', 'wrong password!')).toBeNull();
+    expect(await reg.login('nobody', 'correct horse battery')).toBeNull();
+    const s = await reg.login('insp-sh', 'correct horse battery', 60_000);
+    expect(s?.user).toEqual({ username: 'insp-sh', role: 'inspector', regions: ['SH'], displayName: null });
+    expect(reg.sessionUser(s!.token)?.username).toBe('insp-sh');
+    now += 61_000;
+    expect(reg.sessionUser(s!.token)).toBeNull();
+  });
+});
