@@ -1,0 +1,288 @@
+import { RandomWalkKalman } from './kalman.js';
+
+/**
+ * Transformer-area energy balance (DOMAIN.md §3): the head meter measures the energy into the
+ * area, T = Σ θᵢ mᵢ + L_fix·Δt + β·T²/Δt, with θᵢ = 1/(1+eᵢ) for customer meter i. Registers
+ * are interpolated to common interval boundaries (event time), so readings need not be aligned,
+ * and a meter that was offline contributes one equation spanning its gap once it backfills:
+ * cumulative registers make the span exact even when the hours inside it are not.
+ *
+ * Guards against the ill-conditioning of collinear load profiles: a prior that meters are right
+ * (θ = 1 ± priorSd: Tikhonov regularisation), light-load intervals excluded, spans over gaps
+ * merged rather than guessed, and uncertainty read from the filter's covariance.
+ */
+export interface AreaBalanceOptions {
+  /** ms, width of a balance interval */
+  bucketMs: number;
+  /** prior standard deviation of θ (fraction) */
+  priorSd: number;
+  /** process-noise variance of θ per hour */
+  qTheta: number;
+  /** process-noise variance of the loss terms per hour */
+  qLoss: number;
+  /**
+   * sd of the mean error of an area's healthy meters (fraction). The balance alone cannot tell a
+   * common error of every meter from the losses when the area's total load barely varies (the
+   * constant, linear and quadratic loss terms are then collinear), so once a day the filter is
+   * told that the meters it currently believes healthy are right on average.
+   */
+  anchorSd: number;
+  /** meters whose |error| estimate exceeds this are left out of the anchor (fraction) */
+  anchorExclude: number;
+  /** intervals with head energy below this fraction of its running mean are skipped */
+  lightLoad: number;
+  /** a register interpolated across a gap longer than this many intervals marks its boundary as unreliable */
+  gapIntervals: number;
+  /** intervals of registers kept per meter; an area waits at most this long for a silent meter */
+  ringIntervals: number;
+}
+
+export const AREA_DEFAULTS: AreaBalanceOptions = {
+  bucketMs: 3_600_000,
+  priorSd: 0.05,
+  anchorSd: 0.003,
+  anchorExclude: 0.015,
+  qTheta: 2e-8,
+  qLoss: 1e-6,
+  lightLoad: 0.25,
+  gapIntervals: 3,
+  ringIntervals: 24 * 32,
+};
+
+const HOUR = 3_600_000;
+
+class MeterTrack {
+  lastTs = -Infinity;
+  lastR = 0;
+  /** highest boundary index with a register value */
+  upTo = -Infinity;
+  /** first boundary index with a register value */
+  from = Infinity;
+  readonly reg: Float64Array;
+  readonly gap: Uint8Array;
+  constructor(ring: number) {
+    this.reg = new Float64Array(ring);
+    this.gap = new Uint8Array(ring);
+  }
+}
+
+export interface MeterErrorEstimate {
+  /** fraction: indicated / true − 1 */
+  error: number;
+  /** standard uncertainty of error, fraction */
+  sd: number;
+}
+
+export class AreaBalance {
+  readonly opts: AreaBalanceOptions;
+  readonly headId: string;
+  readonly #ids: string[];
+  readonly #index = new Map<string, number>();
+  readonly #tracks: MeterTrack[];
+  #head: MeterTrack;
+  #kf: RandomWalkKalman;
+  #h: Float64Array;
+  /** next boundary index to process from (start of the next equation) */
+  #next = -Infinity;
+  #scale = 0;
+  #meanY = 0;
+  #r = 1e-4;
+  /** ms, event time of the newest processed boundary */
+  processedTo = -Infinity;
+  equations = 0;
+  skipped = 0;
+  #sinceAnchor = 0;
+
+  constructor(headId: string, customerIds: readonly string[], opts: Partial<AreaBalanceOptions> = {}) {
+    this.opts = { ...AREA_DEFAULTS, ...opts };
+    this.headId = headId;
+    this.#ids = [...customerIds];
+    this.#ids.forEach((id, i) => this.#index.set(id, i));
+    const ring = this.opts.ringIntervals;
+    this.#tracks = this.#ids.map(() => new MeterTrack(ring));
+    this.#head = new MeterTrack(ring);
+    const m = this.#ids.length;
+    this.#kf = this.#makeFilter(m);
+    this.#h = new Float64Array(m + 2);
+  }
+
+  #makeFilter(m: number): RandomWalkKalman {
+    const prior = new Array<number>(m + 2).fill(1);
+    prior[m] = 0;
+    prior[m + 1] = 0;
+    const pv = new Array<number>(m + 2).fill(this.opts.priorSd ** 2);
+    pv[m] = 0.1 ** 2;
+    pv[m + 1] = 0.1 ** 2;
+    const q = new Array<number>(m + 2).fill(this.opts.qTheta);
+    q[m] = this.opts.qLoss;
+    q[m + 1] = this.opts.qLoss;
+    return new RandomWalkKalman(prior, pv, q);
+  }
+
+  get members(): readonly string[] {
+    return this.#ids;
+  }
+
+  has(id: string): boolean {
+    return id === this.headId || this.#index.has(id);
+  }
+
+  /** Folds in one register reading (event time, skew-corrected by the caller). */
+  add(deviceId: string, ts: number, energyWh: number): void {
+    const t = deviceId === this.headId ? this.#head : this.#tracks[this.#index.get(deviceId) ?? -1];
+    if (!t) return;
+    if (ts <= t.lastTs) return; // out of order or duplicate: the register is cumulative, the next one covers it
+    const B = this.opts.bucketMs;
+    const ring = this.opts.ringIntervals;
+    if (t.lastTs === -Infinity) {
+      t.lastTs = ts;
+      t.lastR = energyWh;
+      return;
+    }
+    const first = Math.floor(t.lastTs / B) + 1;
+    const last = Math.floor(ts / B);
+    const gap = ts - t.lastTs > this.opts.gapIntervals * B ? 1 : 0;
+    const span = ts - t.lastTs;
+    for (let k = Math.max(first, last - ring + 1); k <= last; k++) {
+      const frac = (k * B - t.lastTs) / span;
+      const slot = k % ring;
+      t.reg[slot] = t.lastR + (energyWh - t.lastR) * frac;
+      t.gap[slot] = gap;
+    }
+    if (last >= first) {
+      t.upTo = last;
+      if (t.from === Infinity) t.from = first;
+    }
+    t.lastTs = ts;
+    t.lastR = energyWh;
+  }
+
+  /** Boundary index up to which every meter has registers. */
+  #ready(): number {
+    let r = this.#head.upTo;
+    for (const t of this.#tracks) if (t.upTo < r) r = t.upTo;
+    return r;
+  }
+
+  /**
+   * Processes every interval all meters have reported. Returns the boundary times (ms) at which
+   * estimates were updated, oldest first.
+   */
+  step(onUpdate?: (boundaryMs: number) => void): void {
+    const ready = this.#ready();
+    if (ready === -Infinity) return;
+    const ring = this.opts.ringIntervals;
+    const lead = this.#lead();
+    if (this.#next === -Infinity) this.#next = Math.max(ready - ring + 1, this.#firstCommon());
+    // a meter silent for longer than the ring: skip what can no longer be balanced
+    if (lead - this.#next >= ring) this.#next = lead - ring + 1;
+    const all = [this.#head, ...this.#tracks];
+    while (this.#next < ready) {
+      const k0 = this.#next;
+      let k1 = k0 + 1;
+      // extend the span past boundaries some meter only has by interpolation across a gap
+      while (k1 < ready && all.some((t) => t.gap[k1 % ring] === 1)) k1++;
+      if (all.some((t) => t.gap[k1 % ring] === 1) && k1 >= ready) break; // wait for the meter that is still away
+      this.#equation(k0, k1);
+      this.#next = k1;
+      this.processedTo = k1 * this.opts.bucketMs;
+      onUpdate?.(this.processedTo);
+    }
+  }
+
+  #lead(): number {
+    let l = this.#head.upTo;
+    for (const t of this.#tracks) if (t.upTo > l) l = t.upTo;
+    return l;
+  }
+
+  /** the first boundary every meter has a register for */
+  #firstCommon(): number {
+    let f = this.#head.from;
+    for (const t of this.#tracks) if (t.from > f) f = t.from;
+    return f;
+  }
+
+  #equation(k0: number, k1: number): void {
+    const ring = this.opts.ringIntervals;
+    const s0 = k0 % ring;
+    const s1 = k1 % ring;
+    const hours = ((k1 - k0) * this.opts.bucketMs) / HOUR;
+    let y = (this.#head.reg[s1] as number) - (this.#head.reg[s0] as number);
+    if (!(y > 0)) {
+      this.skipped++;
+      return;
+    }
+    if (this.#scale === 0) this.#scale = y / hours;
+    const perHour = y / hours / this.#scale;
+    this.#meanY = this.#meanY === 0 ? perHour : this.#meanY + 0.01 * (perHour - this.#meanY);
+    this.#kf.predict(hours);
+    if (perHour < this.opts.lightLoad * this.#meanY) {
+      this.skipped++;
+      return;
+    }
+    y /= this.#scale;
+    const h = this.#h;
+    const m = this.#tracks.length;
+    for (let i = 0; i < m; i++) {
+      const t = this.#tracks[i] as MeterTrack;
+      h[i] = ((t.reg[s1] as number) - (t.reg[s0] as number)) / this.#scale;
+    }
+    h[m] = hours;
+    h[m + 1] = (y * y) / hours;
+    // measurement noise grows with the span's energy; adapted from the innovations
+    const r = this.#r * hours;
+    const { innovation, variance } = this.#kf.update(h, y, r);
+    const excess = (innovation * innovation - (variance - r)) / hours;
+    this.#r = Math.max(1e-7, this.#r + 0.02 * (Math.min(excess, 25 * this.#r) - this.#r));
+    this.equations++;
+    this.#sinceAnchor += hours;
+    if (this.#sinceAnchor >= 24) this.#anchor();
+  }
+
+  #anchor(): void {
+    this.#sinceAnchor = 0;
+    const m = this.#tracks.length;
+    const h = this.#h;
+    let count = 0;
+    for (let i = 0; i < m; i++) {
+      const theta = this.#kf.x[i] as number;
+      const healthy = Math.abs(1 / theta - 1) < this.opts.anchorExclude;
+      h[i] = healthy ? 1 : 0;
+      if (healthy) count++;
+    }
+    if (count < 3) return;
+    for (let i = 0; i < m; i++) h[i] = (h[i] as number) / count;
+    h[m] = 0;
+    h[m + 1] = 0;
+    this.#kf.update(h, 1, this.opts.anchorSd ** 2 / count);
+  }
+
+  /** The current error estimate of a customer meter. */
+  estimate(deviceId: string): MeterErrorEstimate | null {
+    const i = this.#index.get(deviceId);
+    if (i === undefined || this.equations === 0) return null;
+    const theta = this.#kf.x[i] as number;
+    const sdTheta = Math.sqrt(this.#kf.variance(i));
+    return { error: 1 / theta - 1, sd: sdTheta / (theta * theta) };
+  }
+
+  /** Widens one meter's uncertainty after evidence of a step (tamper, board swap) so the balance re-learns it fast. */
+  reopen(deviceId: string, sd = 0.3): void {
+    const i = this.#index.get(deviceId);
+    if (i !== undefined) this.#kf.inflate(i, sd * sd);
+  }
+
+  /** variance of one hour's balance residual, in units of the mean hourly energy squared */
+  get noise(): number {
+    return this.#r;
+  }
+
+  /** fraction of the head meter's energy the model attributes to losses, at the mean load */
+  lossFraction(): number {
+    const m = this.#tracks.length;
+    const c0 = this.#kf.x[m] as number;
+    const c2 = this.#kf.x[m + 1] as number;
+    return this.#meanY > 0 ? (c0 + c2 * this.#meanY * this.#meanY) / this.#meanY : 0;
+  }
+}
