@@ -1,0 +1,125 @@
+import type { InstrumentMonitor } from './monitor.js';
+
+/**
+ * State evaluation (状态评价): A healthy, B watch, C priority for sampling verification,
+ * D replace. Every grade carries its reasons, in Chinese and English, in words a regulator uses.
+ */
+export type Grade = 'A' | 'B' | 'C' | 'D';
+
+export interface Reason {
+  code: string;
+  zh: string;
+  en: string;
+}
+
+export interface DataQuality {
+  /** the device has been silent for longer than its reporting interval allows */
+  silent: boolean;
+  /** |device clock − platform clock| beyond the tolerance */
+  clockSkew: boolean;
+  /** quarantined messages in the last day */
+  quarantined: number;
+}
+
+export interface TamperEvidence {
+  code: string;
+  zh: string;
+  en: string;
+  /** ms */
+  at: number;
+}
+
+export interface GradePolicy {
+  /** P(|error| > MPE) at or above which replacement is ordered */
+  replaceP: number;
+  /** P(|error| > MPE) at or above which the instrument is a priority for verification */
+  priorityP: number;
+  /** |error| / MPE above which it is watched */
+  watchRatio: number;
+  /** ms: a projected crossing within this horizon makes it a priority */
+  priorityHorizonMs: number;
+  /** ms: a projected crossing within this horizon puts it on watch */
+  watchHorizonMs: number;
+}
+
+export const GRADE_POLICY: GradePolicy = {
+  replaceP: 0.95,
+  priorityP: 0.5,
+  watchRatio: 0.5,
+  priorityHorizonMs: 90 * 86_400_000,
+  watchHorizonMs: 365 * 86_400_000,
+};
+
+const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+const days = (ms: number) => Math.max(0, Math.round(ms / 86_400_000));
+
+export interface Evaluation {
+  grade: Grade;
+  reasons: Reason[];
+  /** the replacement rule fired: P(out) ≥ replaceP or a tamper signature */
+  replace: boolean;
+}
+
+export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: readonly TamperEvidence[], policy: GradePolicy = GRADE_POLICY): Evaluation {
+  const reasons: Reason[] = [];
+  let grade = 'A' as Grade;
+  const raise = (g: Grade) => {
+    if (g > grade) grade = g;
+  };
+  const ratio = Math.abs(m.r);
+  const known = Number.isFinite(m.sd);
+
+  if (tamper.length > 0) {
+    raise('D');
+    for (const t of tamper) reasons.push({ code: t.code, zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` });
+  }
+  if (known && m.pOut >= policy.replaceP) {
+    raise('D');
+    reasons.push({
+      code: 'out_of_tolerance',
+      zh: `误差估计为最大允许误差的 ${pct(m.r)}，超差概率 ${pct(m.pOut)}，达到失准更换条件`,
+      en: `Error estimate is ${pct(m.r)} of the MPE; probability of being out of tolerance ${pct(m.pOut)}, meeting the replacement rule`,
+    });
+  } else if (known && m.pOut >= policy.priorityP) {
+    raise('C');
+    reasons.push({
+      code: 'likely_out_of_tolerance',
+      zh: `误差估计为最大允许误差的 ${pct(m.r)}，超差概率 ${pct(m.pOut)}`,
+      en: `Error estimate is ${pct(m.r)} of the MPE; probability of being out of tolerance ${pct(m.pOut)}`,
+    });
+  } else if (known && ratio >= policy.watchRatio) {
+    raise('B');
+    reasons.push({ code: 'error_high', zh: `误差估计达到最大允许误差的 ${pct(m.r)}`, en: `Error estimate at ${pct(m.r)} of the MPE` });
+  }
+  const t = m.trend;
+  if (t && t.crossingAt !== null && ratio < 1 && m.settled) {
+    const until = t.crossingAt - m.ts;
+    if (until <= policy.priorityHorizonMs) {
+      raise('C');
+      reasons.push({ code: 'trend_crossing', zh: `按当前趋势约 ${days(until)} 天后超出最大允许误差`, en: `At the current trend the error reaches the MPE in about ${days(until)} days` });
+    } else if (until <= policy.watchHorizonMs) {
+      raise('B');
+      reasons.push({ code: 'trend_crossing', zh: `按当前趋势约 ${days(until)} 天后超出最大允许误差`, en: `At the current trend the error reaches the MPE in about ${days(until)} days` });
+    }
+  }
+  if (m.change) {
+    raise('C');
+    const what = { jump: ['突变', 'sudden jump'], step: ['阶跃变化', 'step change'], drift: ['缓慢漂移', 'slow drift'] }[m.change.kind];
+    reasons.push({ code: `change_${m.change.kind}`, zh: `检测到误差${what[0]}`, en: `A ${what[1]} of the error was detected` });
+  }
+  if (quality.silent) {
+    raise('B');
+    reasons.push({ code: 'silent', zh: '设备长时间未上报数据', en: 'The device has stopped reporting' });
+  }
+  if (quality.clockSkew) {
+    raise('B');
+    reasons.push({ code: 'clock_skew', zh: '设备时钟偏差超出允许范围', en: 'The device clock is off beyond tolerance' });
+  }
+  if (quality.quarantined > 10) {
+    raise('B');
+    reasons.push({ code: 'quarantine', zh: `近一天有 ${quality.quarantined} 条报文被隔离`, en: `${quality.quarantined} messages quarantined in the last day` });
+  }
+  if (!known) reasons.push({ code: 'no_estimate', zh: '尚无足够数据估计误差', en: 'Not enough data yet to estimate the error' });
+  if (reasons.length === 0) reasons.push({ code: 'healthy', zh: `误差在最大允许误差的 ${pct(m.r)} 以内，状态良好`, en: `Error within ${pct(m.r)} of the MPE; healthy` });
+  return { grade, reasons, replace: grade === 'D' };
+}

@@ -1,0 +1,127 @@
+import { Cusum } from '../detect/cusum.js';
+import { Ewma } from '../detect/ewma.js';
+import { shewhart } from '../detect/shewhart.js';
+import { theilSen, type Trend, type TrendPoint } from '../detect/trend.js';
+import { pOutOfTolerance } from './probability.js';
+
+/**
+ * Everything known about one instrument's accuracy, in units of its MPE (ratio r = error / MPE,
+ * so 1 is the tolerance whatever the kind): the latest estimate with its uncertainty, change
+ * detectors over the series of estimates, a robust trend and the projected crossing date.
+ *
+ * The detectors run on z = (r − r₀) / s, r₀ the instrument's own settled level and s the standard
+ * uncertainty of one period's estimate, so a 1σ shift means one uncertainty, as DOMAIN.md §4 asks.
+ * Errors in the owner's favour weigh more (NIST HB 44: errors predominantly in the owner's favour
+ * near the limit count as not properly maintained): their z is multiplied by `ownerFavourWeight`.
+ */
+export interface MonitorOptions {
+  /** estimates needed before r₀ is fixed and detectors start */
+  warmup: number;
+  cusum: { k: number; h: number };
+  ewma: { lambda: number; L: number };
+  shewhartL: number;
+  /** estimates kept for the trend */
+  trendWindow: number;
+  ownerFavourWeight: number;
+  /** sign of r that favours the instrument's owner (+1: over-registration, e.g. meters and dispensers) */
+  ownerSign: 1 | -1;
+}
+
+export const MONITOR_DEFAULTS: MonitorOptions = {
+  warmup: 7,
+  cusum: { k: 0.5, h: 5 },
+  ewma: { lambda: 0.1, L: 2.814 },
+  shewhartL: 4,
+  trendWindow: 45,
+  ownerFavourWeight: 1.25,
+  ownerSign: 1,
+};
+
+export type ChangeKind = 'step' | 'drift' | 'jump';
+
+export interface Change {
+  kind: ChangeKind;
+  /** +1 upward (owner's favour for meters and dispensers), −1 downward */
+  direction: 1 | -1;
+  /** ms */
+  at: number;
+}
+
+export class InstrumentMonitor {
+  readonly opts: MonitorOptions;
+  /** ms of the latest estimate */
+  ts = 0;
+  /** latest estimate, MPE units */
+  r = 0;
+  /** its standard uncertainty, MPE units */
+  sd = Infinity;
+  /** P(|error| > MPE) */
+  pOut = 0;
+  /** estimates received */
+  n = 0;
+  #r0 = 0;
+  #s0 = 0;
+  #warm: number[] = [];
+  readonly #cusum: Cusum;
+  readonly #ewma: Ewma;
+  readonly #window: TrendPoint[] = [];
+  /** the active change, if any, until the detectors settle */
+  change: Change | null = null;
+  trend: Trend | null = null;
+
+  constructor(opts: Partial<MonitorOptions> = {}) {
+    this.opts = { ...MONITOR_DEFAULTS, ...opts };
+    this.#cusum = new Cusum(this.opts.cusum);
+    this.#ewma = new Ewma(this.opts.ewma);
+  }
+
+  get settled(): boolean {
+    return this.n >= this.opts.warmup;
+  }
+
+  /** Folds in one period's estimate (event time ms, ratio to MPE, its sd). Returns a new change, if one is detected now. */
+  observe(ts: number, r: number, sd: number): Change | null {
+    this.ts = ts;
+    this.r = r;
+    this.sd = sd;
+    this.pOut = pOutOfTolerance(r, sd);
+    this.n++;
+    this.#window.push({ t: ts, e: r });
+    if (this.#window.length > this.opts.trendWindow) this.#window.shift();
+    this.trend = theilSen(this.#window, 1);
+    if (this.n <= this.opts.warmup) {
+      this.#warm.push(r);
+      if (this.n === this.opts.warmup) {
+        const sorted = [...this.#warm].sort((a, b) => a - b);
+        this.#r0 = sorted[sorted.length >> 1] as number;
+        this.#warm = [];
+      }
+      this.#s0 = Math.max(this.#s0, sd);
+      return null;
+    }
+    const s = Math.max(sd, 1e-6);
+    let z = (r - this.#r0) / s;
+    if (Math.sign(z) === this.opts.ownerSign) z *= this.opts.ownerFavourWeight;
+    const jump = shewhart(z, this.opts.shewhartL);
+    const step = this.#cusum.update(z);
+    const drift = this.#ewma.update(z);
+    let found: Change | null = null;
+    if (jump !== 0) found = { kind: 'jump', direction: jump, at: ts };
+    else if (step !== 0) found = { kind: 'step', direction: step, at: ts };
+    else if (drift !== 0) found = { kind: 'drift', direction: drift, at: ts };
+    if (found) {
+      const isNew = !this.change || this.change.direction !== found.direction;
+      // re-arm at the new level so a lasting change is reported once, not every period
+      this.#cusum.reset();
+      this.#ewma.reset();
+      this.#r0 = r;
+      this.change = found;
+      return isNew ? found : null;
+    }
+    if (this.change && Math.abs(this.#ewma.z) < this.#ewma.limit / 2 && this.#cusum.hi < 1 && this.#cusum.lo < 1) {
+      // quiet again at the new level; the change stays on record in the alert history
+      this.change = null;
+    }
+    return null;
+  }
+}
