@@ -1,0 +1,272 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../lib/clock.js';
+import { openDb, type Db } from '../../lib/sqlite.js';
+import { createIngest, type Ingest, type IngestOptions } from '../../ingest/ingest.js';
+import { SqliteTelemetryStore } from '../../ingest/store/sqlite.js';
+import type { TelemetryStore } from '../../ingest/store/port.js';
+import type { Accepted } from '../../ingest/readings.js';
+import { DriftwatchError } from '../../lib/errors.js';
+import { DAY_MS, NOW, device, goodReading, json } from './helpers.js';
+
+const METER = device('m-1', 'meter');
+const TOPIC = 'devices/m-1/readings';
+
+/** Delegates to a real store, counting append calls, optionally failing or holding them. */
+class ProbeStore implements TelemetryStore {
+  readonly name = 'probe';
+  appendCalls: number[] = [];
+  fail = false;
+  hold: Promise<void> | null = null;
+  readonly #inner: TelemetryStore;
+  constructor(inner: TelemetryStore) {
+    this.#inner = inner;
+  }
+  async append(readings: readonly Accepted[]): Promise<boolean[]> {
+    this.appendCalls.push(readings.length);
+    if (this.hold) await this.hold;
+    if (this.fail) throw new Error('disk on fire');
+    return this.#inner.append(readings);
+  }
+  range: TelemetryStore['range'] = (...a) => this.#inner.range(...a);
+  downsample: TelemetryStore['downsample'] = (...a) => this.#inner.downsample(...a);
+  count: TelemetryStore['count'] = (...a) => this.#inner.count(...a);
+  stats = () => this.#inner.stats();
+  close = () => this.#inner.close();
+}
+
+describe('ingest', () => {
+  let dir: string;
+  let db: Db;
+  let store: ProbeStore;
+  let clock: ManualClock;
+  let ingest: Ingest;
+  let batches: Accepted[][];
+
+  function make(extra: Partial<IngestOptions> = {}): Ingest {
+    const i = createIngest({ store, quarantineDb: db, clock, ...extra });
+    i.start();
+    i.onAccepted((b) => batches.push([...b]));
+    return i;
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dw-ingest-'));
+    db = openDb(join(dir, 'platform.db'));
+    store = new ProbeStore(SqliteTelemetryStore.open({ file: join(dir, 'readings.db') }));
+    clock = new ManualClock(NOW);
+    batches = [];
+    ingest = make();
+  });
+  afterEach(async () => {
+    await ingest.close();
+    await store.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const quarantined = () => ingest.quarantine.list({ limit: 100 }).items;
+
+  it('accepts good readings of all four kinds and hands them on', async () => {
+    await Promise.all(
+      (['meter', 'dispenser', 'tank', 'scale'] as const).map((kind) =>
+        ingest.accept(device(`${kind}-1`, kind, 'ZJ'), 'readings', `devices/${kind}-1/readings`, json(goodReading[kind](1)), NOW + 10),
+      ),
+    );
+    expect(await store.count()).toBe(4);
+    const got = batches.flat();
+    expect(got).toHaveLength(4);
+    expect(got.find((a) => a.kind === 'meter')).toEqual({
+      deviceId: 'meter-1',
+      kind: 'meter',
+      region: 'ZJ',
+      site: 'site-ZJ',
+      ts: NOW,
+      seq: 1,
+      receivedAt: NOW + 10,
+      fields: { energyWh: 1_234_567, powerW: 850, voltageV: 229.8, currentA: 3.7 },
+      events: ['cover_open'],
+    });
+    expect(got.find((a) => a.kind === 'scale')?.fields).toEqual({ zeroKg: 0.002, checkRefKg: 10, checkIndicatedKg: 10.005, tiltDeg: 0.3 });
+    expect(got.find((a) => a.kind === 'tank')?.events).toEqual([]);
+    const s = ingest.stats();
+    expect(s).toMatchObject({ messages: 4, received: 4, accepted: 4, duplicates: 0, pending: 0 });
+    expect(Object.values(s.quarantined).every((n) => n === 0)).toBe(true);
+    expect(quarantined()).toEqual([]);
+  });
+
+  it('quarantines each rejection reason with its code', async () => {
+    await ingest.close();
+    ingest = make({ limits: { maxBatchReadings: 5 } });
+    const cases: [string, Buffer, 'readings' | 'status'][] = [
+      ['ING_JSON_MALFORMED', Buffer.from('{"ts": 17'), 'readings'],
+      ['ING_SCHEMA_INVALID', json({ ...goodReading.meter(1), bogus: true }), 'readings'],
+      ['ING_VALUE_ABSURD', Buffer.from(`{"ts":${NOW},"seq":2,"energyWh":1e999,"powerW":1}`), 'readings'],
+      ['ING_PAYLOAD_OVERSIZE', Buffer.alloc(16 * 1024 + 1, 0x20), 'readings'],
+      ['ING_TS_FUTURE', json(goodReading.meter(3, NOW + 5 * 60_000 + 1)), 'readings'],
+      ['ING_TS_TOO_OLD', json(goodReading.meter(4, NOW - 91 * DAY_MS)), 'readings'],
+      ['ING_BATCH_TOO_LARGE', json([5, 6, 7, 8, 9, 10].map((s) => goodReading.meter(s))), 'readings'],
+      ['ING_STATUS_INVALID', Buffer.from('[1,2]'), 'status'],
+    ];
+    for (const [, payload, channel] of cases) await ingest.accept(METER, channel, TOPIC, payload, NOW);
+    const rows = quarantined().reverse();
+    expect(rows.map((r) => r.reason)).toEqual(cases.map((c) => c[0]));
+    for (const r of rows) {
+      expect(r.deviceId).toBe('m-1');
+      expect(r.region).toBe('SH');
+      expect(r.receivedAt).toBe(NOW);
+      expect(r.detail.length).toBeGreaterThan(0);
+    }
+    const oversize = rows.find((r) => r.reason === 'ING_PAYLOAD_OVERSIZE');
+    expect(oversize?.payload.length).toBe(1024);
+    expect(oversize?.payloadBytes).toBe(16 * 1024 + 1);
+    expect(rows[0]?.payload).toBe('{"ts": 17');
+    expect(ingest.stats().quarantined).toMatchObject({ ING_JSON_MALFORMED: 1, ING_TS_FUTURE: 1, ING_STATUS_INVALID: 1 });
+    expect(await store.count()).toBe(0);
+    expect(batches).toEqual([]);
+  });
+
+  it('keeps the good readings of a batch with a bad element and quarantines that element alone', async () => {
+    const bad = { ...goodReading.meter(2), powerW: -3 };
+    const batch = [goodReading.meter(1), bad, goodReading.meter(3)];
+    await ingest.accept(METER, 'readings', TOPIC, json(batch), NOW);
+    expect(batches.flat().map((a) => a.seq)).toEqual([1, 3]);
+    const [row] = quarantined();
+    expect(row?.reason).toBe('ING_VALUE_ABSURD');
+    expect(JSON.parse(row?.payload ?? '')).toEqual(bad);
+    expect(ingest.stats()).toMatchObject({ received: 3, accepted: 2 });
+  });
+
+  it('counts duplicates and passes only new readings on', async () => {
+    await ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(1), goodReading.meter(2)]), NOW);
+    await ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(2), goodReading.meter(3)]), NOW);
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1)), NOW);
+    expect(batches.map((b) => b.map((a) => a.seq))).toEqual([[1, 2], [3]]);
+    expect(ingest.stats()).toMatchObject({ accepted: 3, duplicates: 2 });
+    expect(await store.count('m-1')).toBe(3);
+  });
+
+  it('flags a device whose clock runs ahead', async () => {
+    const other = device('m-2', 'meter');
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1, NOW + 10 * 60_000)), NOW);
+    await ingest.accept(other, 'readings', 'devices/m-2/readings', json(goodReading.meter(1, NOW - 2000)), NOW);
+    // 4 min ahead is within the tolerance: accepted, but the skew is visible
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(2, NOW + 4 * 60_000)), NOW);
+    expect(ingest.deviceHealth('m-1')).toMatchObject({ futureTs: 1, lastSkewMs: -4 * 60_000, lastReceivedAt: NOW });
+    expect(ingest.deviceHealth('m-2')).toMatchObject({ futureTs: 0, lastSkewMs: 2000 });
+    expect(ingest.deviceHealth('nobody')).toBeNull();
+    expect(ingest.stats()).toMatchObject({ devices: 2, clockFlagged: 1 });
+    expect(batches.flat().map((a) => `${a.deviceId}/${a.seq}`)).toEqual(['m-2/1', 'm-1/2']);
+  });
+
+  it('judges the future against the platform clock', async () => {
+    clock.set(NOW + 60 * 60_000); // the platform is an hour ahead of the receive stamp given
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1, NOW + 30 * 60_000)), NOW);
+    expect(batches.flat()).toHaveLength(1);
+  });
+
+  it('accepts a reading 90 days old and rejects one 91 days old', async () => {
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1, NOW - 90 * DAY_MS)), NOW);
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(2, NOW - 91 * DAY_MS)), NOW);
+    expect(batches.flat().map((a) => a.seq)).toEqual([1]);
+    expect(quarantined().map((r) => r.reason)).toEqual(['ING_TS_TOO_OLD']);
+  });
+
+  it('commits 500 concurrent messages in a few appends', async () => {
+    const n = 500;
+    await Promise.all(Array.from({ length: n }, (_, i) => ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(i)), NOW)));
+    expect(await store.count()).toBe(n);
+    expect(store.appendCalls.length).toBeGreaterThanOrEqual(1);
+    expect(store.appendCalls.length).toBeLessThanOrEqual(3);
+    expect(store.appendCalls.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(batches.flat()).toHaveLength(n);
+    expect(ingest.stats().flushes).toBe(store.appendCalls.length);
+  });
+
+  it('flushes at maxBatch without waiting for the timer', async () => {
+    await ingest.close();
+    ingest = make({ maxBatch: 10, groupCommitMs: 60_000 });
+    const t0 = Date.now();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(i)), NOW)));
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(store.appendCalls).toEqual([10]);
+  });
+
+  it('rejects every waiting message when the store fails, and hands nothing on', async () => {
+    store.fail = true;
+    const results = await Promise.allSettled([
+      ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1)), NOW),
+      ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(2), goodReading.meter(3)]), NOW),
+      // a message with nothing to store is only quarantined, which succeeded: it resolves
+      ingest.accept(METER, 'readings', TOPIC, Buffer.from('nope'), NOW),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+    const reason = (results[0] as PromiseRejectedResult).reason as DriftwatchError;
+    expect(reason).toBeInstanceOf(DriftwatchError);
+    expect(reason.code).toBe('ING_STORE_FAILED');
+    expect(batches).toEqual([]);
+    expect(ingest.stats()).toMatchObject({ storeFailures: 3, accepted: 0 });
+    // the redelivery after recovery goes through
+    store.fail = false;
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1)), NOW);
+    expect(batches.flat().map((a) => a.seq)).toEqual([1]);
+  });
+
+  it('signals backpressure while the store lags, and keeps every reading', async () => {
+    await ingest.close();
+    ingest = make({ maxPending: 5, groupCommitMs: 1 });
+    let release!: () => void;
+    store.hold = new Promise((r) => (release = r));
+    const first = Array.from({ length: 3 }, (_, i) => ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(i)), NOW));
+    await new Promise((r) => setTimeout(r, 20)); // the first flush is now in flight, held
+    expect(store.appendCalls).toEqual([3]);
+    const more = Array.from({ length: 4 }, (_, i) => ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(10 + i)), NOW));
+    expect(ingest.stats()).toMatchObject({ pending: 7, backpressure: true, backpressureEvents: 1 });
+    store.hold = null;
+    release();
+    await Promise.all([...first, ...more]);
+    expect(ingest.stats()).toMatchObject({ pending: 0, backpressure: false, accepted: 7 });
+    expect(store.appendCalls).toEqual([3, 4]);
+  });
+
+  it('keeps the latest status per device', async () => {
+    await ingest.accept(METER, 'status', 'devices/m-1/status', json({ fw: '1.0', rssi: -70 }), NOW);
+    await ingest.accept(METER, 'status', 'devices/m-1/status', json({ fw: '1.1', rssi: -65 }), NOW + 1000);
+    await ingest.accept(METER, 'status', 'devices/m-1/status', Buffer.from('"online"'), NOW + 2000);
+    expect(ingest.deviceHealth('m-1')).toMatchObject({ status: { fw: '1.1', rssi: -65 }, statusAt: NOW + 1000 });
+    expect(quarantined().map((r) => r.reason)).toEqual(['ING_STATUS_INVALID']);
+  });
+
+  it('commits what is pending on close, then refuses; close is idempotent', async () => {
+    await ingest.close();
+    ingest = make({ groupCommitMs: 60_000 });
+    const p = ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1)), NOW);
+    const closing = ingest.close();
+    expect(ingest.close()).toBe(closing);
+    await closing;
+    await expect(p).resolves.toBeUndefined();
+    expect(await store.count()).toBe(1);
+    await expect(ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(2)), NOW)).rejects.toMatchObject({ code: 'ING_NOT_RUNNING' });
+  });
+
+  it('refuses messages before start and does no I/O at construction', async () => {
+    const fresh = createIngest({ store, quarantineDb: db, clock });
+    await expect(fresh.accept(METER, 'readings', TOPIC, json(goodReading.meter(1)), NOW)).rejects.toMatchObject({ code: 'ING_NOT_RUNNING' });
+    await fresh.close();
+  });
+
+  it('a throwing listener does not stop the others', async () => {
+    const seen: number[] = [];
+    const off = ingest.onAccepted(() => {
+      throw new Error('listener bug');
+    });
+    ingest.onAccepted((b) => seen.push(b.length));
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1)), NOW);
+    off();
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(2)), NOW);
+    expect(seen).toEqual([1, 1]);
+    expect(batches.flat()).toHaveLength(2);
+  });
+});
