@@ -1,0 +1,55 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { installAuth } from './auth.js';
+import { registerDocs } from './docs.js';
+import { installErrorHandler } from './error-handler.js';
+import { createLoginLimiter } from './login-limiter.js';
+import { authRoutes } from './routes/auth.js';
+import { deviceRoutes } from './routes/devices.js';
+import { healthRoutes } from './routes/health.js';
+import { quarantineRoutes } from './routes/quarantine.js';
+import { readingsRoutes } from './routes/readings.js';
+import { statsRoutes } from './routes/stats.js';
+import type { DashboardOptions } from './types.js';
+
+/** bytes: JSON bodies are small; the CSV import route raises its own limit */
+export const BODY_LIMIT = 1024 * 1024;
+
+/**
+ * Builds the API without listening (fastify's app/server split): tests drive it with inject,
+ * createDashboard listens. Plugins register lazily, so nothing runs until ready() or listen().
+ */
+export function buildApp(opts: DashboardOptions): FastifyInstance {
+  const version = opts.version ?? '0.0.0';
+  const base = { bodyLimit: BODY_LIMIT, trustProxy: opts.trustProxy ?? false, return503OnClosing: true };
+  // Widened to fastify's logger interface so the instance has the plain FastifyInstance type.
+  const loggerInstance: FastifyBaseLogger | false = opts.logger;
+  const app: FastifyInstance = loggerInstance === false ? Fastify({ ...base, logger: false }) : Fastify({ ...base, loggerInstance });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+  // Before any route is registered: the onRoute check must see every one of them.
+  installAuth(app, opts.registry);
+
+  // Default helmet headers; no CORS plugin, so browsers keep the same-origin policy.
+  void app.register(helmet, { global: true });
+  if (opts.docs ?? true) registerDocs(app, version);
+
+  const limits = opts.loginLimit ?? {};
+  const limiter = createLoginLimiter(opts.clock, {
+    maxFailures: limits.maxFailures ?? 5,
+    windowMs: limits.windowMs ?? 15 * 60_000,
+    maxKeys: limits.maxKeys ?? 10_000,
+  });
+  const startedAt = opts.clock.now();
+
+  void app.register(healthRoutes, { clock: opts.clock, version, startedAt });
+  void app.register(authRoutes, { registry: opts.registry, limiter });
+  void app.register(deviceRoutes, { registry: opts.registry });
+  void app.register(readingsRoutes, { registry: opts.registry, store: opts.store, clock: opts.clock });
+  void app.register(quarantineRoutes, { quarantine: opts.quarantine });
+  void app.register(statsRoutes, { stats: opts.stats });
+  return app;
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { KINDS, REGIONS } from '../ingest/readings.js';
+import { DEVICE_ID } from '../registry/schema.js';
+
+/** Built once at load; fastify-type-provider-zod validates with them and they feed the OpenAPI document. */
+
+/** A time as ms since epoch ("1732600000000") or an ISO 8601 date-time ("2024-11-26T06:00:00Z"). */
+export const Instant = z
+  .string()
+  .transform((s, ctx) => {
+    const ms = /^-?\d+$/.test(s) ? Number(s) : /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : Number.NaN;
+    if (!Number.isSafeInteger(ms)) {
+      ctx.issues.push({ code: 'custom', message: 'expected ms since epoch or an ISO 8601 date-time', input: s });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .meta({ description: 'ms since epoch, or ISO 8601' });
+
+const limit = (max: number, dflt: number) => z.coerce.number().int().min(1).max(max).default(dflt);
+
+export const DEVICE_PAGE = { default: 50, max: 500 } as const;
+export const READINGS_PAGE = { default: 1000, max: 10_000 } as const;
+export const QUARANTINE_PAGE = { default: 100, max: 1000 } as const;
+
+export const DeviceParams = z.object({ id: DEVICE_ID });
+
+export const DeviceListQuery = z.strictObject({
+  limit: limit(DEVICE_PAGE.max, DEVICE_PAGE.default),
+  cursor: DEVICE_ID.optional(),
+  region: z.enum(REGIONS).optional(),
+  kind: z.enum(KINDS).optional(),
+  site: z.string().min(1).max(64).optional(),
+});
+
+export const ReadingsQuery = z.strictObject({
+  from: Instant.optional(),
+  to: Instant.optional(),
+  limit: limit(READINGS_PAGE.max, READINGS_PAGE.default),
+  /** ms */
+  bucket: z.coerce.number().int().min(1).max(366 * 86_400_000).optional(),
+});
+
+export const QuarantineQuery = z.strictObject({
+  limit: limit(QUARANTINE_PAGE.max, QUARANTINE_PAGE.default),
+  cursor: z.string().min(1).max(200).optional(),
+  deviceId: DEVICE_ID.optional(),
+  reason: z.string().regex(/^[A-Z0-9_]{1,64}$/, 'an error code such as ING_PAYLOAD_INVALID').optional(),
+});
+
+export const LoginBody = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(200),
+});

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeFixture, PASSWORD, type Fixture } from './fixture.js';
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await makeFixture({ loginLimit: { maxFailures: 3, windowMs: 60_000 } });
+});
+afterAll(async () => f.close());
+
+describe('health', () => {
+  it('answers without a session, with uptime from the injected clock and the version', async () => {
+    f.clock.advance(5_000);
+    const res = await f.dashboard.app.inject({ method: 'GET', url: '/api/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok', uptimeS: 5, version: '9.9.9-test' });
+  });
+});
+
+describe('login', () => {
+  it('returns a token and the user for the right password', async () => {
+    const res = await f.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'reg-sh', password: PASSWORD } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{ token: string; user: unknown }>();
+    expect(body.user).toEqual({ username: 'reg-sh', role: 'regulator', regions: ['SH'] });
+    expect(body.token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const me = await f.dashboard.app.inject({ method: 'GET', url: '/api/devices', headers: { authorization: `Bearer ${body.token}` } });
+    expect(me.statusCode).toBe(200);
+  });
+
+  it('answers 401 DSH_LOGIN_FAILED for a wrong password and for an unknown user alike', async () => {
+    for (const username of ['admin', 'nobody']) {
+      const res = await f.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'wrong password!' }, remoteAddress: '10.0.0.9' });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual({ error: { code: 'DSH_LOGIN_FAILED', message: 'wrong username or password' } });
+    }
+  });
+
+  it('answers 400 naming the missing field', async () => {
+    const res = await f.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('DSH_BAD_REQUEST');
+    expect(res.json().error.message).toContain('body.password');
+  });
+
+  it('rate-limits failed logins per IP and username, and the window expires', async () => {
+    const attempt = (password: string, remoteAddress = '10.0.0.1', username = 'insp-js') =>
+      f.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress });
+    for (let i = 0; i < 3; i++) expect((await attempt('not the password')).statusCode).toBe(401);
+    // Blocked even with the right password: the limiter answers before the password is checked.
+    const blocked = await attempt(PASSWORD);
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json().error.code).toBe('DSH_LOGIN_RATE_LIMITED');
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(blocked.headers['retry-after'])).toBeLessThanOrEqual(60);
+    // Another address, or another user from the same address, is not affected.
+    expect((await attempt(PASSWORD, '10.0.0.2')).statusCode).toBe(200);
+    expect((await attempt(PASSWORD, '10.0.0.1', 'reg-sh')).statusCode).toBe(200);
+    f.clock.advance(60_001);
+    expect((await attempt(PASSWORD)).statusCode).toBe(200);
+  });
+});
+
+describe('sessions and roles', () => {
+  it('answers 401 without a token, with a malformed one and with an unknown one', async () => {
+    for (const authorization of [undefined, 'Basic YWRtaW46eA==', 'Bearer short', `Bearer ${'x'.repeat(43)}`]) {
+      const res = await f.dashboard.app.inject({ method: 'GET', url: '/api/devices', headers: authorization ? { authorization } : {} });
+      expect(res.statusCode).toBe(401);
+      expect(res.json().error.code).toBe('DSH_UNAUTHENTICATED');
+    }
+  });
+
+  it('forbids an inspector from adding a device (403) and adds nothing', async () => {
+    const res = await f.dashboard.app.inject({
+      method: 'POST',
+      url: '/api/devices',
+      headers: f.auth('insp-js'),
+      payload: { id: 'sneaky', kind: 'meter', model: 'X', accuracyClass: 'B', region: 'JS', site: 'a', installDate: '2024-01-01' },
+    });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('DSH_FORBIDDEN');
+    expect(f.registry.getDevice('sneaky')).toBeNull();
+  });
+
+  it('forbids inspectors the stats and the quarantine', async () => {
+    for (const url of ['/api/stats', '/api/quarantine']) {
+      const res = await f.dashboard.app.inject({ method: 'GET', url, headers: f.auth('insp-js') });
+      expect(res.statusCode).toBe(403);
+    }
+  });
+
+  it('logout ends the session', async () => {
+    const login = await f.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: PASSWORD } });
+    const headers = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+    expect((await f.dashboard.app.inject({ method: 'GET', url: '/api/stats', headers })).statusCode).toBe(200);
+    expect((await f.dashboard.app.inject({ method: 'POST', url: '/api/auth/logout', headers })).statusCode).toBe(204);
+    expect((await f.dashboard.app.inject({ method: 'GET', url: '/api/stats', headers })).statusCode).toBe(401);
+  });
+
+  it('answers unknown routes with 404 in the error shape', async () => {
+    const res = await f.dashboard.app.inject({ method: 'GET', url: '/api/nothing-here' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('DSH_ROUTE_NOT_FOUND');
+  });
+});
