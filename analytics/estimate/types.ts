@@ -1,0 +1,52 @@
+import type { Accepted } from '../../ingest/readings.js';
+import type { Device } from '../../registry/registry.js';
+
+/**
+ * What every site estimator (transformer area, station, market) hands the state layer: one
+ * instrument's error at an event time, as a ratio to its in-service MPE, with its standard
+ * uncertainty in the same unit. Estimators emit at most about one sample per instrument per
+ * day of event time (the change detectors assume roughly independent periods), plus at once
+ * when the evidence jumps.
+ */
+export interface ErrorSample {
+  deviceId: string;
+  /** ms, event time the estimate refers to */
+  ts: number;
+  /** error / MPE (signed: + means the instrument indicates more than the truth) */
+  ratio: number;
+  /** standard uncertainty of ratio */
+  sd: number;
+  /** fraction: the error itself, for reports */
+  error: number;
+}
+
+/** A tamper signature (DOMAIN.md §6) seen in one instrument's data. */
+export interface TamperSign {
+  deviceId: string;
+  /** ms, event time */
+  ts: number;
+  /** stable code, e.g. 'kfactor_change', 'bypass', 'events' */
+  code: string;
+  zh: string;
+  en: string;
+}
+
+export interface SiteOutput {
+  sample(s: ErrorSample): void;
+  tamper(t: TamperSign): void;
+}
+
+/**
+ * One site's estimator. `add` receives the site's new readings in arrival order (not event
+ * order: late and out-of-order readings happen), with `ts` already corrected for the device's
+ * measured clock skew. `flush` processes whatever is complete and emits through `out`.
+ * Both are on the hot path: no per-reading allocation beyond what a reading needs.
+ */
+export interface SiteEstimator {
+  add(r: Accepted): void;
+  flush(out: SiteOutput): void;
+  /** serialisable state for checkpoints (restart safety) */
+  snapshot?(): unknown;
+}
+
+export type SiteEstimatorFactory = (site: string, devices: readonly Device[]) => SiteEstimator;
