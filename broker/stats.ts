@@ -1,0 +1,47 @@
+import type { Channel } from './topics.js';
+
+/** Counters since start (connections is current). Every refusal the broker makes is counted here. */
+export interface BrokerStats {
+  /** open MQTT connections, authenticated or still connecting */
+  connections: number;
+  /** CONNECTs refused: bad credentials, client id mismatch, registry failure, connection cap */
+  connectsRefused: number;
+  /** PUBLISHes to a topic the client may not publish to (each closed the connection) */
+  deniedPublish: number;
+  /** subscriptions answered with 0x80 */
+  deniedSubscribe: number;
+  /** messages ingest accepted, by channel */
+  published: Record<Channel, number>;
+  /** messages whose ingest.accept rejected (no PUBACK sent, connection closed) */
+  ingestFailures: number;
+  /** messages over maxPayloadBytes, handed to ingest to be quarantined */
+  oversizePayloads: number;
+  /** connections dropped for a packet above the hard size ceiling */
+  oversizeDropped: number;
+}
+
+/** Mutable counters behind BrokerStats; one fixed-shape object per broker. */
+export class StatsCounter {
+  connections = 0;
+  connectsRefused = 0;
+  deniedPublish = 0;
+  deniedSubscribe = 0;
+  readings = 0;
+  status = 0;
+  ingestFailures = 0;
+  oversizePayloads = 0;
+  oversizeDropped = 0;
+
+  snapshot(): BrokerStats {
+    return {
+      connections: this.connections,
+      connectsRefused: this.connectsRefused,
+      deniedPublish: this.deniedPublish,
+      deniedSubscribe: this.deniedSubscribe,
+      published: { readings: this.readings, status: this.status },
+      ingestFailures: this.ingestFailures,
+      oversizePayloads: this.oversizePayloads,
+      oversizeDropped: this.oversizeDropped,
+    };
+  }
+}

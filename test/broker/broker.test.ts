@@ -1,0 +1,250 @@
+import { connect as tcpConnect } from 'node:net';
+import { PassThrough } from 'node:stream';
+import type { MqttClient } from 'mqtt';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../lib/clock.js';
+import { createBroker, type Broker, type BrokerLimits } from '../../broker/broker.js';
+import type { Registry } from '../../registry/registry.js';
+import { closedWithin, connect, RecordingSink, registryWithDevices, sleep } from './fixture.js';
+
+const SERVICE = { username: 'driftwatch-service', secret: 'service-secret-0123456789' };
+
+let registry: Registry;
+let a: { id: string; secret: string };
+let b: { id: string; secret: string };
+let sink: RecordingSink;
+let broker: Broker;
+let port: number;
+const clock = new ManualClock(1_700_000_000_000);
+const clients: MqttClient[] = [];
+
+async function start(limits: Partial<BrokerLimits> = {}): Promise<void> {
+  broker = createBroker({ registry, ingest: sink, serviceAccounts: [SERVICE], clock, limits });
+  ({ port } = await broker.listen(0, '127.0.0.1'));
+}
+
+async function device(d: { id: string; secret: string }): Promise<MqttClient> {
+  const c = await connect(port, { clientId: d.id, username: d.id, password: d.secret });
+  clients.push(c);
+  return c;
+}
+
+function publish(c: MqttClient, topic: string, payload: string | Buffer): Promise<void> {
+  return new Promise((resolve, reject) => c.publish(topic, payload, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+}
+
+beforeEach(() => {
+  ({ registry, a, b } = registryWithDevices());
+  sink = new RecordingSink();
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.end(true);
+  await broker.close();
+});
+
+describe('authentication', () => {
+  beforeEach(() => start());
+
+  it('connects a device with its id and secret', async () => {
+    const c = await device(a);
+    expect(c.connected).toBe(true);
+    expect(broker.stats().connections).toBe(1);
+    expect(broker.stats().connectsRefused).toBe(0);
+  });
+
+  it('refuses a wrong secret and an unknown id with CONNACK 4', async () => {
+    await expect(connect(port, { clientId: a.id, username: a.id, password: b.secret })).rejects.toMatchObject({ code: 4 });
+    await expect(connect(port, { clientId: 'SH-A001-M999', username: 'SH-A001-M999', password: a.secret })).rejects.toMatchObject({ code: 4 });
+    await expect(connect(port, { clientId: a.id })).rejects.toMatchObject({ code: 4 });
+    expect(broker.stats().connectsRefused).toBe(3);
+  });
+
+  it('refuses a device whose client id is not its device id with CONNACK 2', async () => {
+    await expect(connect(port, { clientId: b.id, username: a.id, password: a.secret })).rejects.toMatchObject({ code: 2 });
+    await expect(connect(port, { clientId: 'mqttjs_1234', username: a.id, password: a.secret })).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('refuses a suspended device', async () => {
+    registry.setDeviceStatus(a.id, 'suspended');
+    await expect(connect(port, { clientId: a.id, username: a.id, password: a.secret })).rejects.toMatchObject({ code: 4 });
+  });
+
+  it('authenticates service accounts by secret and binds their client ids to the account name', async () => {
+    const s = await connect(port, { clientId: `${SERVICE.username}-alerts`, username: SERVICE.username, password: SERVICE.secret });
+    clients.push(s);
+    await expect(connect(port, { clientId: SERVICE.username, username: SERVICE.username, password: 'wrong' })).rejects.toMatchObject({ code: 4 });
+    // a service may not take a device's client id (and with it the device's session)
+    await expect(connect(port, { clientId: a.id, username: SERVICE.username, password: SERVICE.secret })).rejects.toMatchObject({ code: 2 });
+  });
+});
+
+describe('publishing', () => {
+  beforeEach(() => start());
+
+  it('hands a reading to ingest and sends PUBACK only after ingest resolved', async () => {
+    sink.delayMs = 200;
+    const c = await device(a);
+    const body = JSON.stringify({ ts: 1, seq: 1, energyWh: 10, powerW: 5 });
+    const t0 = Date.now();
+    await publish(c, `devices/${a.id}/readings`, body);
+    const acked = Date.now();
+    expect(sink.got).toHaveLength(1);
+    const got = sink.got[0]!;
+    expect(got).toMatchObject({ deviceId: a.id, channel: 'readings', topic: `devices/${a.id}/readings`, receivedAt: clock.now() });
+    expect(got.payload.toString()).toBe(body);
+    expect(acked - t0).toBeGreaterThanOrEqual(190);
+    expect(acked).toBeGreaterThanOrEqual(got.resolvedAt);
+    await publish(c, `devices/${a.id}/status`, '{"online":true}');
+    expect(broker.stats().published).toEqual({ readings: 1, status: 1 });
+  });
+
+  it('ingests a burst of pipelined readings completely and in order', async () => {
+    const c = await device(a);
+    const n = 300;
+    await Promise.all(Array.from({ length: n }, (_, i) => publish(c, `devices/${a.id}/readings`, JSON.stringify({ seq: i }))));
+    expect(sink.got.map((r) => (JSON.parse(r.payload.toString()) as { seq: number }).seq)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(broker.stats().published.readings).toBe(n);
+  });
+
+  it('closes the connection of a device publishing to another device topic, and ingests nothing', async () => {
+    const c = await device(a);
+    const closed = closedWithin(c, 2000);
+    c.publish(`devices/${b.id}/readings`, '{}', { qos: 1 });
+    expect(await closed).toBe('closed');
+    expect(sink.calls).toBe(0);
+    expect(broker.stats().deniedPublish).toBe(1);
+  });
+
+  it('denies topics outside the device tree and the service-only topics', async () => {
+    for (const topic of ['alerts/x', `devices/${a.id}/commands`, `devices/${a.id}/readings/extra`]) {
+      const c = await device(a);
+      const closed = closedWithin(c, 2000);
+      c.publish(topic, '{}', { qos: 1 });
+      expect(await closed).toBe('closed');
+    }
+    expect(broker.stats().deniedPublish).toBe(3);
+    expect(sink.calls).toBe(0);
+  });
+
+  it('hands an oversized payload to ingest anyway and keeps the connection', async () => {
+    const c = await device(a);
+    const big = Buffer.alloc(20 * 1024, 0x61);
+    await publish(c, `devices/${a.id}/readings`, big);
+    expect(sink.got[0]?.payload.length).toBe(big.length);
+    expect(broker.stats().oversizePayloads).toBe(1);
+    expect(c.connected).toBe(true);
+  });
+
+  it('drops a connection announcing a packet over the hard ceiling before buffering it', async () => {
+    const c = await device(a);
+    const closed = closedWithin(c, 3000);
+    c.publish(`devices/${a.id}/readings`, Buffer.alloc(300 * 1024, 0x61), { qos: 1 });
+    expect(await closed).toBe('closed');
+    expect(sink.calls).toBe(0);
+    expect(broker.stats().oversizeDropped).toBe(1);
+  });
+
+  it('withholds PUBACK and closes the connection when ingest fails', async () => {
+    sink.failNext = 1;
+    const c = await device(a);
+    let acked = false;
+    const closed = closedWithin(c, 2000);
+    c.publish(`devices/${a.id}/readings`, '{"seq":1}', { qos: 1 }, () => (acked = true));
+    expect(await closed).toBe('closed');
+    await sleep(300);
+    expect(acked).toBe(false);
+    expect(sink.got).toHaveLength(0);
+    expect(broker.stats().ingestFailures).toBe(1);
+    // the device resends after reconnecting, and this time it is acknowledged
+    const again = await device(a);
+    await publish(again, `devices/${a.id}/readings`, '{"seq":1}');
+    expect(sink.got).toHaveLength(1);
+  });
+
+  it('ingests a device will on its status topic and denies one elsewhere', async () => {
+    const good = await connect(port, { clientId: a.id, username: a.id, password: a.secret, will: { topic: `devices/${a.id}/status`, payload: Buffer.from('{"online":false}'), qos: 1, retain: false } });
+    const bad = await connect(port, { clientId: b.id, username: b.id, password: b.secret, will: { topic: `devices/${a.id}/status`, payload: Buffer.from('{"online":false}'), qos: 1, retain: false } });
+    // an abrupt end of the transport, not a DISCONNECT, makes the broker publish the will (MQTT 3.1.1, 3.1.2.5)
+    good.stream.destroy();
+    bad.stream.destroy();
+    await sleep(200);
+    expect(sink.got.map((r) => [r.deviceId, r.channel, r.payload.toString()])).toEqual([[a.id, 'status', '{"online":false}']]);
+    expect(broker.stats().deniedPublish).toBe(1);
+  });
+
+  it('does not retain device messages', async () => {
+    const c = await device(a);
+    await new Promise<void>((resolve, reject) => c.publish(`devices/${a.id}/status`, '{"online":true}', { qos: 1, retain: true }, (e) => (e ? reject(e) : resolve())));
+    expect(sink.got).toHaveLength(1);
+    const s = await connect(port, { clientId: SERVICE.username, username: SERVICE.username, password: SERVICE.secret });
+    clients.push(s);
+    let retained = 0;
+    s.on('message', () => retained++);
+    await s.subscribeAsync(`devices/${a.id}/status`, { qos: 1 });
+    await sleep(200);
+    expect(retained).toBe(0);
+  });
+
+  it('lets a service subscribe to every device reading and publish alerts, but not readings', async () => {
+    const s = await connect(port, { clientId: SERVICE.username, username: SERVICE.username, password: SERVICE.secret });
+    clients.push(s);
+    const granted = await s.subscribeAsync('devices/+/readings', { qos: 1 });
+    expect(granted[0]?.qos).toBe(1);
+    const seen = new Promise<string>((resolve) => s.once('message', (topic) => resolve(topic)));
+    const c = await device(a);
+    await publish(c, `devices/${a.id}/readings`, '{"seq":2}');
+    expect(await seen).toBe(`devices/${a.id}/readings`);
+    await s.publishAsync('alerts/SH/drift', '{}', { qos: 1 });
+    await s.publishAsync(`devices/${a.id}/commands`, '{"cmd":"selftest"}', { qos: 1 });
+    const closed = closedWithin(s, 2000);
+    s.publish(`devices/${a.id}/readings`, '{}', { qos: 1 });
+    expect(await closed).toBe('closed');
+    expect(sink.calls).toBe(1);
+  });
+});
+
+describe('subscribing', () => {
+  beforeEach(() => start());
+
+  it('grants a device its own commands topic only', async () => {
+    const c = await device(a);
+    const filters = [`devices/${a.id}/commands`, `devices/${b.id}/commands`, 'devices/+/commands', '#'];
+    // mqtt.js reports any 0x80 as an error; the SUBACK codes themselves come with it
+    const granted = await new Promise<number[]>((resolve) =>
+      c.subscribe(filters, { qos: 1 }, (_err, _subs, suback) => resolve(suback?.granted.map(Number) ?? [])),
+    );
+    expect(granted).toEqual([1, 128, 128, 128]);
+    expect(broker.stats().deniedSubscribe).toBe(3);
+    expect(c.connected).toBe(true);
+  });
+});
+
+describe('limits and lifecycle', () => {
+  it('refuses connections over maxConnections', async () => {
+    await start({ maxConnections: 1 });
+    await device(a);
+    await expect(connect(port, { clientId: b.id, username: b.id, password: b.secret })).rejects.toBeDefined();
+    expect(broker.stats().connectsRefused).toBe(1);
+    expect(broker.stats().connections).toBe(1);
+  });
+
+  it('closes idempotently, ending connections that never sent CONNECT', async () => {
+    await start();
+    const raw = tcpConnect(port, '127.0.0.1');
+    await new Promise((r) => raw.once('connect', r));
+    await sleep(50);
+    expect(broker.stats().connections).toBe(1);
+    const rawClosed = new Promise((r) => raw.once('close', r));
+    const t0 = Date.now();
+    await Promise.all([broker.close(), broker.close()]);
+    await rawClosed;
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('refuses streams before start', () => {
+    broker = createBroker({ registry, ingest: sink });
+    const stream = new PassThrough();
+    expect(() => broker.handle(stream)).toThrow(expect.objectContaining({ code: 'BRK_NOT_STARTED' }) as Error);
+  });
+});
