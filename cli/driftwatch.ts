@@ -65,7 +65,7 @@ devices
     const { importDevicesCsv } = await import('../registry/csv-import.js');
     const reg = openRegistry(loadConfig().DATA_DIR);
     try {
-      const report = importDevicesCsv(reg.registry, readFileSync(file, 'utf8'));
+      const report = await importDevicesCsv(reg.registry, readFileSync(file, 'utf8'));
       print(report);
       if (report.failed.length > 0) process.exitCode = 2;
     } finally {
@@ -101,11 +101,33 @@ program
   .option('--speed <x>', 'time acceleration', num, 1440)
   .option('--days-back <d>', 'start this many days ago', num, 30)
   .option('--seed <n>', 'random seed', int, 1)
-  .option('--prefix <p>', 'device id prefix, to run several fleets side by side', '')
   .option('--truth <file>', 'write ground truth here on exit')
-  .action(async (o: { devices: number; broker: string; speed: number; daysBack: number; seed: number; prefix: string; truth?: string }) => {
+  .action(async (o: { devices: number; broker: string; speed: number; daysBack: number; seed: number; truth?: string }) => {
     const { runSim } = await import('./sim.js');
     await runSim({ ...o, dataDir: loadConfig().DATA_DIR });
+  });
+
+program
+  .command('eval')
+  .description('run a scenario through the simulator and the analytics in-process, in accelerated event time, and score it against ground truth')
+  .requiredOption('--scenario <file>', 'scenario JSON (docs/scenarios.md)')
+  .option('--json', 'print one JSON object')
+  .option('--quiet', 'no progress on stderr')
+  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean }) => {
+    const { runEvaluation } = await import('../devices-sim/evaluate.js');
+    const scenario = JSON.parse(readFileSync(o.scenario, 'utf8')) as Parameters<typeof runEvaluation>[0];
+    let shown = -1;
+    const result = runEvaluation(scenario, {
+      onProgress: (f) => {
+        const pct = Math.floor(f * 20) * 5;
+        if (!o.quiet && pct !== shown && process.stderr.isTTY !== undefined) {
+          shown = pct;
+          process.stderr.write(`eval: ${pct}% of simulated time\n`);
+        }
+      },
+    });
+    if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else print(result);
   });
 
 program.parseAsync().catch((err: unknown) => {

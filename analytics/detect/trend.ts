@@ -21,29 +21,37 @@ export interface Trend {
 
 const DAY = 86_400_000;
 
-function median(xs: number[]): number {
-  xs.sort((a, b) => a - b);
-  const m = xs.length >> 1;
-  return xs.length % 2 ? (xs[m] as number) : ((xs[m - 1] as number) + (xs[m] as number)) / 2;
+/** Median of the first `n` values, sorting them in place (typed-array sort is numeric and allocation-free). */
+function medianOf(xs: Float64Array, n: number): number {
+  const v = xs.subarray(0, n).sort();
+  const m = n >> 1;
+  return n % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
 }
 
-/** Theil–Sen over the points (O(n²): callers keep a bounded window, e.g. the last 60 estimates). */
+// scratch space shared by every call: the computation is synchronous and never re-entered
+let scratch = new Float64Array(64 * 63);
+
+/** Theil–Sen over the points (O(n² log n): callers keep a bounded window, e.g. the last 45 estimates). */
 export function theilSen(points: readonly TrendPoint[], mpe: number): Trend | null {
   const n = points.length;
   if (n < 3) return null;
-  const slopes: number[] = [];
+  if (scratch.length < (n * (n - 1)) / 2) scratch = new Float64Array(n * n);
+  let k = 0;
   for (let i = 0; i < n; i++) {
     const a = points[i] as TrendPoint;
     for (let j = i + 1; j < n; j++) {
       const b = points[j] as TrendPoint;
-      if (b.t !== a.t) slopes.push((b.e - a.e) / ((b.t - a.t) / DAY));
+      if (b.t !== a.t) scratch[k++] = (b.e - a.e) / ((b.t - a.t) / DAY);
     }
   }
-  if (slopes.length === 0) return null;
-  const slopePerDay = median(slopes);
+  if (k === 0) return null;
+  const slopePerDay = medianOf(scratch, k);
   const tLast = (points[n - 1] as TrendPoint).t;
-  const intercepts = points.map((p) => p.e - slopePerDay * ((p.t - tLast) / DAY));
-  const level = median(intercepts);
+  for (let i = 0; i < n; i++) {
+    const p = points[i] as TrendPoint;
+    scratch[i] = p.e - slopePerDay * ((p.t - tLast) / DAY);
+  }
+  const level = medianOf(scratch, n);
   let crossingAt: number | null = null;
   if (Math.abs(level) >= mpe) crossingAt = tLast;
   else if (slopePerDay > 0) crossingAt = tLast + ((mpe - level) / slopePerDay) * DAY;

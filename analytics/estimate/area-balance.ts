@@ -29,6 +29,14 @@ export interface AreaBalanceOptions {
   anchorSd: number;
   /** meters whose |error| estimate exceeds this are left out of the anchor (fraction) */
   anchorExclude: number;
+  /**
+   * When the standardised innovations stay large (EWMA of z² above this), some meter has changed
+   * faster than the random walk allows — a step, a tamper, a board swap. The filter then widens
+   * every meter's uncertainty by resetSd² (covariance resetting) and re-learns within hours,
+   * instead of smearing one meter's step over its neighbours with false confidence.
+   */
+  resetZ2: number;
+  resetSd: number;
   /** intervals with head energy below this fraction of its running mean are skipped */
   lightLoad: number;
   /** a register interpolated across a gap longer than this many intervals marks its boundary as unreliable */
@@ -42,6 +50,8 @@ export const AREA_DEFAULTS: AreaBalanceOptions = {
   priorSd: 0.05,
   anchorSd: 0.003,
   anchorExclude: 0.015,
+  resetZ2: 9,
+  resetSd: 0.05,
   qTheta: 2e-8,
   qLoss: 1e-6,
   lightLoad: 0.25,
@@ -92,6 +102,8 @@ export class AreaBalance {
   equations = 0;
   skipped = 0;
   #sinceAnchor = 0;
+  #z2 = 1;
+  resets = 0;
 
   constructor(headId: string, customerIds: readonly string[], opts: Partial<AreaBalanceOptions> = {}) {
     this.opts = { ...AREA_DEFAULTS, ...opts };
@@ -233,6 +245,13 @@ export class AreaBalance {
     // measurement noise grows with the span's energy; adapted from the innovations
     const r = this.#r * hours;
     const { innovation, variance } = this.#kf.update(h, y, r);
+    const z2 = (innovation * innovation) / variance;
+    this.#z2 += 0.15 * (Math.min(z2, 100) - this.#z2);
+    if (this.#z2 > this.opts.resetZ2 && this.equations > 48) {
+      for (let i = 0; i < m; i++) this.#kf.inflate(i, this.opts.resetSd ** 2);
+      this.#z2 = 1;
+      this.resets++;
+    }
     const excess = (innovation * innovation - (variance - r)) / hours;
     this.#r = Math.max(1e-7, this.#r + 0.02 * (Math.min(excess, 25 * this.#r) - this.#r));
     this.equations++;

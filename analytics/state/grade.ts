@@ -40,6 +40,12 @@ export interface GradePolicy {
   priorityHorizonMs: number;
   /** ms: a projected crossing within this horizon puts it on watch */
   watchHorizonMs: number;
+  /**
+   * consecutive estimates meeting the replacement probability before an order on inaccuracy is
+   * issued: one estimate can carry a model error its uncertainty does not show (a neighbour's
+   * step not yet attributed), two in a row from a re-learning filter rarely do
+   */
+  persist: number;
 }
 
 export const GRADE_POLICY: GradePolicy = {
@@ -48,6 +54,7 @@ export const GRADE_POLICY: GradePolicy = {
   watchRatio: 0.5,
   priorityHorizonMs: 90 * 86_400_000,
   watchHorizonMs: 365 * 86_400_000,
+  persist: 2,
 };
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;

@@ -3,8 +3,8 @@ import { openDb } from '../../lib/sqlite.js';
 import { Registry } from '../../registry/registry.js';
 import { DriftwatchError } from '../../lib/errors.js';
 
-const meter = (id: string, region = 'SH') => ({
-  id, kind: 'meter', model: 'DDZY-1', accuracyClass: '2', region, site: `${region}-A001`, role: 'customer', installDate: '2022-05-01',
+const meter = (id: string, region: 'SH' | 'JS' | 'XX' = 'SH') => ({
+  id, kind: 'meter' as const, model: 'DDZY-1', accuracyClass: '2', region, site: `${region}-A001`, role: 'customer', installDate: '2022-05-01',
 });
 
 describe('Registry', () => {
@@ -40,7 +40,7 @@ describe('Registry', () => {
 
   it('pages devices by keyset and filters by region', () => {
     const reg = new Registry(openDb(':memory:'));
-    reg.upsertDevices(Array.from({ length: 25 }, (_, i) => ({ input: meter(`D${String(i).padStart(3, '0')}`, i % 2 ? 'JS' : 'SH'), secret: 's' })));
+    reg.upsertDevices(Array.from({ length: 25 }, (_, i) => ({ input: meter(`D${String(i).padStart(3, '0')}`, i % 2 ? 'JS' : 'SH') as Parameters<Registry['upsertDevices']>[0][number]['input'], secret: 's' })));
     const seen: string[] = [];
     let cursor: string | undefined;
     do {

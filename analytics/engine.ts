@@ -1,0 +1,306 @@
+import type { Accepted, Kind } from '../ingest/readings.js';
+import type { Clock } from '../lib/clock.js';
+import { silentLogger, type Logger } from '../lib/log.js';
+import type { Db } from '../lib/sqlite.js';
+import type { Device } from '../registry/registry.js';
+import { createAreaEstimator } from './estimate/area.js';
+import type { ErrorSample, SiteEstimator, SiteEstimatorFactory, SiteOutput, TamperSign } from './estimate/types.js';
+import { AlertBook, type AlertType } from './state/alerts.js';
+import { evaluate, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
+import { InstrumentMonitor, type Change } from './state/monitor.js';
+import { OrderBook, type ReplacementOrder } from './state/orders.js';
+
+const DAY = 86_400_000;
+
+export interface AnalyticsOptions {
+  db: Db;
+  clock: Clock;
+  /** the registry's view of a site's instruments */
+  devicesOfSite(site: string): readonly Device[];
+  logger?: Logger;
+  policy?: Partial<GradePolicy>;
+  /** estimator per site type; the transformer-area one is built in */
+  estimators?: Partial<Record<'area' | 'station' | 'market', SiteEstimatorFactory>>;
+  /** ms of event time without a reading, relative to its site, after which a device is silent */
+  silentAfterMs?: number;
+  /** ms: |device clock − receive time| beyond which the device's clock is flagged */
+  clockSkewMs?: number;
+  /** ms: the device clock is corrected for skews beyond this */
+  clockCorrectMs?: number;
+}
+
+/** Per-instrument state: fixed shape, one per device, kept in a Map. */
+class InstrumentState {
+  readonly device: Device;
+  readonly monitor = new InstrumentMonitor();
+  /** ms, newest event time seen (skew-corrected) */
+  lastTs = -Infinity;
+  /** ring of (ts − receivedAt) offsets, for the clock skew */
+  readonly #offsets = new Float64Array(16).fill(-Infinity);
+  #o = 0;
+  /** ms, estimated device clock offset */
+  skewMs = 0;
+  readonly tamper: TamperEvidence[] = [];
+  grade: Grade = 'A';
+  evaluation: Evaluation | null = null;
+  /** consecutive samples below the clear threshold, for hysteresis */
+  calm = 0;
+  /** consecutive samples at or above the replacement probability */
+  outRun = 0;
+  silent = false;
+  clockFlag = false;
+
+  constructor(device: Device) {
+    this.device = device;
+  }
+
+  /** Folds one receive offset in; returns the skew estimate: the largest recent offset, since transport delay only makes offsets smaller. */
+  offset(o: number): number {
+    this.#offsets[this.#o] = o;
+    this.#o = (this.#o + 1) & 15;
+    let m = -Infinity;
+    for (const x of this.#offsets) if (x > m) m = x;
+    this.skewMs = m;
+    return m;
+  }
+}
+
+interface Site {
+  name: string;
+  estimator: SiteEstimator;
+  members: Set<string>;
+  /** ms, newest event time seen in the site */
+  watermark: number;
+  lastQualityDay: number;
+}
+
+export interface AnalyticsStats {
+  sites: number;
+  instruments: number;
+  readings: number;
+  samples: number;
+  grades: Record<Grade, number>;
+  openAlerts: number;
+  orders: number;
+  /** ms, platform time minus the oldest site watermark */
+  lagMs: number;
+}
+
+export type OrderListener = (o: ReplacementOrder) => void;
+
+function siteType(devices: readonly Device[]): 'area' | 'station' | 'market' | null {
+  if (devices.some((d) => d.kind === 'meter')) return 'area';
+  if (devices.some((d) => d.kind === 'dispenser' || d.kind === 'tank')) return 'station';
+  if (devices.some((d) => d.kind === 'scale')) return 'market';
+  return null;
+}
+
+const CHANGE_ALERT: Record<Change['kind'], AlertType> = { jump: 'step', step: 'step', drift: 'drift' };
+
+/**
+ * The analytics stage. Readings arrive partitioned by site (the unit that must be analysed
+ * together); each site's estimator turns them into per-instrument error samples and tamper
+ * signs; each instrument's monitor turns samples into changes, trend and P(out of tolerance);
+ * the grade, alerts and replacement orders follow. Everything runs in event time.
+ */
+export function createAnalytics(opts: AnalyticsOptions) {
+  const log = opts.logger ?? silentLogger;
+  const policy = { ...GRADE_POLICY, ...opts.policy };
+  const alerts = new AlertBook({ db: opts.db });
+  const orders = new OrderBook(opts.db);
+  const sites = new Map<string, Site>();
+  const instruments = new Map<string, InstrumentState>();
+  const orderListeners = new Set<OrderListener>();
+  const silentAfter = opts.silentAfterMs ?? 2 * DAY;
+  const skewFlag = opts.clockSkewMs ?? 120_000;
+  const skewCorrect = opts.clockCorrectMs ?? 60_000;
+  const grades: Record<Grade, number> = { A: 0, B: 0, C: 0, D: 0 };
+  let readings = 0;
+  let samples = 0;
+
+  const factories: Record<'area' | 'station' | 'market', SiteEstimatorFactory | undefined> = {
+    area: opts.estimators?.area ?? ((site, devices) => createAreaEstimator(site, devices)),
+    station: opts.estimators?.station,
+    market: opts.estimators?.market,
+  };
+
+  function siteOf(name: string): Site | null {
+    let s = sites.get(name);
+    if (s) return s;
+    const devices = opts.devicesOfSite(name);
+    const type = siteType(devices);
+    const factory = type ? factories[type] : undefined;
+    const estimator: SiteEstimator = factory ? factory(name, devices) : { add() {}, flush() {} };
+    s = { name, estimator, members: new Set(devices.map((d) => d.id)), watermark: -Infinity, lastQualityDay: -Infinity };
+    for (const d of devices) {
+      if (!instruments.has(d.id)) {
+        instruments.set(d.id, new InstrumentState(d));
+        grades.A++;
+      }
+    }
+    sites.set(name, s);
+    return s;
+  }
+
+  const subject = (st: InstrumentState) => ({ deviceId: st.device.id, region: st.device.region, kind: st.device.kind as Kind });
+
+  function regrade(st: InstrumentState, at: number): void {
+    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: 0 }, st.tamper, policy);
+    st.evaluation = ev;
+    if (ev.grade !== st.grade) {
+      grades[st.grade]--;
+      grades[ev.grade]++;
+      st.grade = ev.grade;
+    }
+    const basis = st.tamper.length > 0 ? 'tamper' : 'inaccuracy';
+    if (ev.replace && (basis === 'tamper' || st.outRun >= policy.persist) && !orders.hasOpen(st.device.id)) {
+      const o = orders.issue({
+        deviceId: st.device.id,
+        region: st.device.region,
+        kind: st.device.kind,
+        site: st.device.site,
+        issuedAt: at,
+        basis,
+        reasons: ev.reasons,
+        evidence: { ratio: st.monitor.r, sd: st.monitor.sd, pOut: st.monitor.pOut, trend: st.monitor.trend, tamper: st.tamper.slice(0, 5) },
+      });
+      if (o) for (const l of orderListeners) l(o);
+    }
+  }
+
+  const out: SiteOutput = {
+    sample(s: ErrorSample): void {
+      const st = instruments.get(s.deviceId);
+      if (!st) return;
+      samples++;
+      const change = st.monitor.observe(s.ts, s.ratio, s.sd);
+      if (change) {
+        const dir = change.direction > 0 ? ['偏正', 'upward'] : ['偏负', 'downward'];
+        alerts.raise(subject(st), CHANGE_ALERT[change.kind], s.ts,
+          { zh: `误差出现${change.kind === 'drift' ? '漂移' : '阶跃'}（${dir[0]}），当前为最大允许误差的 ${Math.round(s.ratio * 100)}%`, en: `Error ${change.kind === 'drift' ? 'drift' : 'step'} (${dir[1]}); now ${Math.round(s.ratio * 100)}% of the MPE` },
+          { ratio: s.ratio, sd: s.sd, change });
+      } else if (!st.monitor.change) {
+        for (const t of ['step', 'drift'] as const) if (alerts.isActive(s.deviceId, t)) alerts.clear(s.deviceId, t, s.ts);
+      }
+      const p = st.monitor.pOut;
+      st.outRun = p >= policy.replaceP ? st.outRun + 1 : 0;
+      if (p >= policy.replaceP && st.outRun >= policy.persist) {
+        st.calm = 0;
+        alerts.raise(subject(st), 'out_of_tolerance', s.ts,
+          { zh: `超差概率 ${Math.round(p * 100)}%：误差为最大允许误差的 ${Math.round(s.ratio * 100)}%（±${Math.round(s.sd * 100)}%）`, en: `Out of tolerance with probability ${Math.round(p * 100)}%: error ${Math.round(s.ratio * 100)}% of the MPE (±${Math.round(s.sd * 100)}%)` },
+          { ratio: s.ratio, sd: s.sd, pOut: p, error: s.error });
+      } else if (p < 0.5 && alerts.isActive(s.deviceId, 'out_of_tolerance') && ++st.calm >= 3) {
+        alerts.clear(s.deviceId, 'out_of_tolerance', s.ts); // hysteresis: three calm periods in a row
+      }
+      regrade(st, s.ts);
+    },
+    tamper(t: TamperSign): void {
+      const st = instruments.get(t.deviceId);
+      if (!st) return;
+      if (st.tamper.length < 20) st.tamper.push({ code: t.code, zh: t.zh, en: t.en, at: t.ts });
+      alerts.raise(subject(st), 'tamper', t.ts, { zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` }, { code: t.code });
+      regrade(st, t.ts);
+    },
+  };
+
+  function quality(site: Site): void {
+    const day = Math.floor(site.watermark / DAY);
+    if (day <= site.lastQualityDay) return;
+    site.lastQualityDay = day;
+    for (const id of site.members) {
+      const st = instruments.get(id);
+      if (!st) continue;
+      const silent = st.lastTs !== -Infinity ? site.watermark - st.lastTs > silentAfter : false;
+      if (silent !== st.silent) {
+        st.silent = silent;
+        if (silent) alerts.raise(subject(st), 'silent', site.watermark, { zh: '设备停止上报数据', en: 'The device has stopped reporting' }, { lastTs: st.lastTs });
+        else alerts.clear(id, 'silent', site.watermark);
+        regrade(st, site.watermark);
+      }
+    }
+  }
+
+  return {
+    alerts,
+    orders,
+    /** Folds in a batch of new readings (deduplicated by ingest, in arrival order). */
+    ingest(batch: readonly Accepted[]): void {
+      for (const r of batch) {
+        const site = siteOf(r.site);
+        if (!site) continue;
+        let st = instruments.get(r.deviceId);
+        if (!st) {
+          // a device registered after its site was first seen: rebuild the site with it
+          sites.delete(r.site);
+          const rebuilt = siteOf(r.site);
+          st = instruments.get(r.deviceId);
+          if (!rebuilt || !st) continue;
+          log.info({ site: r.site, device: r.deviceId }, 'site membership changed; estimator rebuilt');
+        }
+        readings++;
+        const skew = st.offset(r.ts - r.receivedAt < -600_000 ? -Infinity : r.ts - r.receivedAt);
+        const skewed = Number.isFinite(skew) && Math.abs(skew) > skewCorrect;
+        const ts = skewed ? r.ts - skew : r.ts;
+        const flag = Number.isFinite(skew) && Math.abs(skew) > skewFlag;
+        if (flag !== st.clockFlag) {
+          st.clockFlag = flag;
+          if (flag) alerts.raise(subject(st), 'clock_skew', ts, { zh: `设备时钟偏差 ${Math.round(skew / 1000)} 秒`, en: `Device clock off by ${Math.round(skew / 1000)} s` }, { skewMs: skew });
+          else alerts.clear(r.deviceId, 'clock_skew', ts);
+        }
+        if (ts > st.lastTs) st.lastTs = ts;
+        const cur = sites.get(r.site) as Site;
+        if (ts > cur.watermark) cur.watermark = ts;
+        cur.estimator.add(skewed ? { ...r, ts } : r);
+      }
+    },
+    /** Processes what the sites have completed. */
+    flush(): void {
+      for (const s of sites.values()) {
+        s.estimator.flush(out);
+        quality(s);
+      }
+    },
+    onOrder(l: OrderListener): () => void {
+      orderListeners.add(l);
+      return () => orderListeners.delete(l);
+    },
+    /** The current state of one instrument, for the API. */
+    state(deviceId: string) {
+      const st = instruments.get(deviceId);
+      if (!st) return null;
+      const m = st.monitor;
+      return {
+        grade: st.grade,
+        reasons: st.evaluation?.reasons ?? [],
+        ratio: m.r,
+        sd: Number.isFinite(m.sd) ? m.sd : null,
+        pOut: m.pOut,
+        trend: m.trend,
+        change: m.change,
+        at: m.ts,
+        skewMs: Number.isFinite(st.skewMs) ? st.skewMs : null,
+        silent: st.silent,
+        tamper: st.tamper,
+      };
+    },
+    grade(deviceId: string): Grade | null {
+      return instruments.get(deviceId)?.grade ?? null;
+    },
+    stats(): AnalyticsStats {
+      let oldest = Infinity;
+      for (const s of sites.values()) if (s.watermark > -Infinity) oldest = Math.min(oldest, s.watermark);
+      return {
+        sites: sites.size,
+        instruments: instruments.size,
+        readings,
+        samples,
+        grades: { ...grades },
+        openAlerts: alerts.activeCount(),
+        orders: orders.count(),
+        lagMs: Number.isFinite(oldest) ? Math.max(0, opts.clock.now() - oldest) : 0,
+      };
+    },
+    async close(): Promise<void> {},
+  };
+}
+export type Analytics = ReturnType<typeof createAnalytics>;

@@ -1,0 +1,215 @@
+import { createAnalytics } from '../analytics/engine.js';
+import type { SiteEstimatorFactory } from '../analytics/estimate/types.js';
+import { relativeMpe } from '../analytics/mpe/mpe.js';
+import type { Accepted, AnyReading } from '../ingest/readings.js';
+import { ManualClock } from '../lib/clock.js';
+import { openDb } from '../lib/sqlite.js';
+import type { Device } from '../registry/registry.js';
+import { buildFleet, type Fleet, type SimDevice } from './fleet.js';
+import { createFleetState, simulate } from './generator.js';
+import type { ScenarioInput } from './scenario.js';
+import { createTruth } from './truth.js';
+
+const DAY = 86_400_000;
+
+/**
+ * `driftwatch eval`: a scenario through the simulator and the analytics in one process, in
+ * accelerated event time, scored against the simulator's ground truth.
+ */
+export interface EvalResult {
+  devices: number;
+  /** instruments the analytics grades against an MPE (tank gauges are references, not graded) */
+  graded: number;
+  faults: number;
+  faultsByType: Record<string, number>;
+  /** faulty devices whose true |error| exceeded the MPE */
+  outOfTolerance: number;
+  /** of those, flagged by a replacement order or an out-of-tolerance alert */
+  detected: number;
+  recall: number;
+  /** days from the true crossing of the MPE to the flag (negative: flagged before) */
+  medianDelayDays: number | null;
+  p90DelayDays: number | null;
+  /** orders for devices whose true |error| never exceeded the MPE */
+  falseReplacements: number;
+  /** per device that never exceeded the MPE */
+  falseReplacementRate: number;
+  /** drift, step, tamper and out-of-tolerance alerts on devices with no fault, per device-year */
+  falseAlertsPerDeviceYear: number;
+  tamperFaults: number;
+  tamperDetected: number;
+  tamperRecall: number;
+  readings: number;
+  runtimeSec: number;
+  /** what the analytics missed, by kind and fault type: where its limits are */
+  missedByType: Record<string, number>;
+}
+
+export interface EvalOptions {
+  /** ms, the "now" relative scenarios are placed against */
+  nowMs?: number;
+  /** ms of event time per simulation slice */
+  sliceMs?: number;
+  estimators?: Partial<Record<'area' | 'station' | 'market', SiteEstimatorFactory>>;
+  onProgress?: (fraction: number) => void;
+}
+
+/** The load at which a scale's truth is judged: the middle check weight (10 kg). */
+const SCALE_TRUTH_LOAD_KG = 10;
+
+function mpeOf(d: Device): number | null {
+  if (d.kind === 'tank') return null;
+  return relativeMpe(d, 'in-service', d.kind === 'scale' ? SCALE_TRUTH_LOAD_KG : undefined)?.mpe ?? null;
+}
+
+const asDevice = (d: SimDevice, createdAt: number): Device => ({ ...d.record, role: d.record.role, params: d.record.params, status: 'active', createdAt }) as Device;
+
+function quantile(xs: number[], q: number): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo);
+}
+
+export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): EvalResult {
+  const t0 = process.hrtime.bigint();
+  const fleet: Fleet = buildFleet(scenario, opts.nowMs ?? Date.now());
+  const truth = createTruth(fleet);
+  const devices = new Map<string, Device>();
+  const bySite = new Map<string, Device[]>();
+  for (const d of fleet.devices) {
+    const dev = asDevice(d, fleet.startMs);
+    devices.set(d.id, dev);
+    bySite.set(dev.site, [...(bySite.get(dev.site) ?? []), dev]);
+  }
+  const clock = new ManualClock(fleet.startMs);
+  const db = openDb(':memory:');
+  const analytics = createAnalytics({
+    db,
+    clock,
+    devicesOfSite: (site) => bySite.get(site) ?? [],
+    ...(opts.estimators ? { estimators: opts.estimators } : {}),
+  });
+
+  const firstFlag = new Map<string, number>();
+  const tamperFlag = new Map<string, number>();
+  const orderedAt = new Map<string, number>();
+  const alertsOnHealthy = { count: 0 };
+  const faulty = new Set(truth.faulty().map((d) => d.id));
+  analytics.onOrder((o) => {
+    orderedAt.set(o.deviceId, o.issuedAt);
+    if (!firstFlag.has(o.deviceId)) firstFlag.set(o.deviceId, o.issuedAt);
+    if (o.basis === 'tamper' && !tamperFlag.has(o.deviceId)) tamperFlag.set(o.deviceId, o.issuedAt);
+  });
+  analytics.alerts.onChange((a, change) => {
+    if (change !== 'opened') return;
+    if (a.type === 'out_of_tolerance' && !firstFlag.has(a.deviceId)) firstFlag.set(a.deviceId, a.openedAt);
+    if (a.type === 'tamper' && !tamperFlag.has(a.deviceId)) tamperFlag.set(a.deviceId, a.openedAt);
+    if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) alertsOnHealthy.count++;
+  });
+
+  const state = createFleetState(fleet);
+  const slice = opts.sliceMs ?? 6 * 3_600_000;
+  let batch: Accepted[] = [];
+  let readings = 0;
+  const emit = (d: SimDevice, r: AnyReading, trueMs: number) => {
+    const fields: Record<string, number> = {};
+    let events: string[] = [];
+    for (const [k, v] of Object.entries(r)) {
+      if (k === 'ts' || k === 'seq') continue;
+      if (k === 'events') events = v as string[];
+      else fields[k] = v as number;
+    }
+    batch.push({ deviceId: d.id, kind: d.kind, region: d.record.region, site: d.site, ts: r.ts, seq: r.seq, receivedAt: trueMs, fields, events });
+  };
+  for (let t = fleet.startMs; t < fleet.endMs; t += slice) {
+    const to = Math.min(t + slice, fleet.endMs);
+    simulate(state, t, to, emit);
+    clock.set(to);
+    readings += batch.length;
+    analytics.ingest(batch);
+    batch = [];
+    analytics.flush();
+    opts.onProgress?.((to - fleet.startMs) / (fleet.endMs - fleet.startMs));
+  }
+
+  // ---- score against ground truth
+  const delays: number[] = [];
+  const missedByType: Record<string, number> = {};
+  const faultsByType: Record<string, number> = {};
+  let faults = 0;
+  let outOfTolerance = 0;
+  let detected = 0;
+  let falseReplacements = 0;
+  let neverOut = 0;
+  let tamperFaults = 0;
+  let tamperDetected = 0;
+  let graded = 0;
+  let healthyGraded = 0;
+  for (const d of fleet.devices) {
+    const dev = devices.get(d.id) as Device;
+    const fs = truth.faultsOf(d.id);
+    for (const f of fs) {
+      faults++;
+      faultsByType[`${d.kind}:${f.type}`] = (faultsByType[`${d.kind}:${f.type}`] ?? 0) + 1;
+    }
+    const mpe = mpeOf(dev);
+    if (mpe === null) continue;
+    graded++;
+    let crossing: number | null = null;
+    for (let t = fleet.startMs; t <= fleet.endMs; t += DAY / 4) {
+      if (Math.abs(truth.trueErrorAt(d.id, t)) > mpe) {
+        crossing = t;
+        break;
+      }
+    }
+    if (crossing === null) {
+      neverOut++;
+      if (orderedAt.has(d.id)) falseReplacements++;
+    }
+    if (fs.length === 0) healthyGraded++;
+    if (fs.length > 0 && crossing !== null) {
+      outOfTolerance++;
+      const flag = firstFlag.get(d.id);
+      if (flag !== undefined) {
+        detected++;
+        delays.push((flag - crossing) / DAY);
+      } else {
+        const key = `${d.kind}:${fs.map((f) => f.type).join('+')}`;
+        missedByType[key] = (missedByType[key] ?? 0) + 1;
+      }
+    }
+    const tamper = fs.find((f) => f.type === 'tamper');
+    if (tamper && d.kind !== 'tank') {
+      tamperFaults++;
+      const flag = tamperFlag.get(d.id) ?? firstFlag.get(d.id);
+      if (flag !== undefined && flag >= tamper.startMs - DAY) tamperDetected++;
+    }
+  }
+  const years = (fleet.endMs - fleet.startMs) / (365 * DAY);
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  const med = quantile(delays, 0.5);
+  const p90 = quantile(delays, 0.9);
+  return {
+    devices: fleet.devices.length,
+    graded,
+    faults,
+    faultsByType,
+    outOfTolerance,
+    detected,
+    recall: outOfTolerance ? r3(detected / outOfTolerance) : 1,
+    medianDelayDays: med === null ? null : r3(med),
+    p90DelayDays: p90 === null ? null : r3(p90),
+    falseReplacements,
+    falseReplacementRate: neverOut ? r3(falseReplacements / neverOut) : 0,
+    falseAlertsPerDeviceYear: healthyGraded ? r3(alertsOnHealthy.count / (healthyGraded * years)) : 0,
+    tamperFaults,
+    tamperDetected,
+    tamperRecall: tamperFaults ? r3(tamperDetected / tamperFaults) : 1,
+    readings,
+    runtimeSec: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
+    missedByType,
+  };
+}
