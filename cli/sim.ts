@@ -1,0 +1,32 @@
+import { writeFileSync } from 'node:fs';
+import { createLogger } from '../lib/log.js';
+import { AcceleratedClock } from '../lib/clock.js';
+import { openRegistry } from './registry.js';
+import { startDemoFleet } from './demo.js';
+
+export interface SimOptions {
+  devices: number;
+  broker: string;
+  speed: number;
+  daysBack: number;
+  seed: number;
+  truth?: string;
+  dataDir: string;
+}
+
+/** `driftwatch sim`: a fleet against any broker, its devices registered in DATA_DIR's registry. */
+export async function runSim(o: SimOptions): Promise<void> {
+  const log = createLogger(process.env['LOG_LEVEL'] ?? 'info', 'driftwatch-sim');
+  const reg = openRegistry(o.dataDir);
+  const clock = new AcceleratedClock(Date.now() - o.daysBack * 86_400_000, o.speed);
+  const fleet = await startDemoFleet({ registry: reg.registry, devices: o.devices, seed: o.seed, daysBack: o.daysBack, brokerUrl: o.broker, clock, logger: log });
+  const timer = setInterval(() => log.info(fleet.stats(), 'fleet'), 10_000);
+  const stop = async () => {
+    clearInterval(timer);
+    await fleet.close();
+    if (o.truth) writeFileSync(o.truth, JSON.stringify({ devices: fleet.fleet.devices.map((d) => ({ id: d.id, kind: d.kind, faults: d.error })) }, null, 1));
+    reg.close();
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createAnalytics } from '../analytics/index.js';
+import { createBroker } from '../broker/broker.js';
+import { createExternalSource } from '../broker/external.js';
+import { createDashboard } from '../dashboard/index.js';
+import { createIngest } from '../ingest/ingest.js';
+import { SqliteTelemetryStore } from '../ingest/store/sqlite.js';
+import { AcceleratedClock, systemClock, type Clock } from '../lib/clock.js';
+import { createLogger, type Logger } from '../lib/log.js';
+import { openDb } from '../lib/sqlite.js';
+import { newSecret } from '../registry/secrets.js';
+import type { Config } from './config.js';
+import { openRegistry } from './registry.js';
+import { startDemoFleet } from './demo.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** On first start: an admin with a random password, written where only the operator reads it. */
+function ensureAdmin(registry: ReturnType<typeof openRegistry>['registry'], dataDir: string, log: Logger): void {
+  if (registry.userCount() > 0) return;
+  const password = randomBytes(18).toString('base64url');
+  registry.addUser({ username: 'admin', password, role: 'admin', regions: [] });
+  const file = resolve(dataDir, 'initial-admin-password');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  log.warn({ file }, 'created user "admin"; its initial password is in this file');
+  process.stderr.write(`driftwatch: created user "admin"; password in ${file}\n`);
+}
+
+/** A service password kept under DATA_DIR so internal clients keep working across restarts. */
+function servicePassword(cfg: Config): string {
+  if (cfg.MQTT_SERVICE_PASSWORD) return cfg.MQTT_SERVICE_PASSWORD;
+  const file = join(cfg.DATA_DIR, 'service-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const pw = newSecret();
+  writeFileSync(file, `${pw}\n`, { mode: 0o600 });
+  return pw;
+}
+
+/**
+ * The composition root: reads nothing but the validated config, wires the parts, owns the ports
+ * and the signals. Shutdown runs in reverse order of the data's path: stop the fleet, stop taking
+ * messages, commit what ingest holds, then close the API and the databases.
+ */
+export async function runPlatform(cfg: Config): Promise<void> {
+  const log = createLogger(cfg.LOG_LEVEL);
+  const started = Date.now();
+  const reg = openRegistry(cfg.DATA_DIR);
+  ensureAdmin(reg.registry, cfg.DATA_DIR, log);
+
+  // The demo replays the past up to now at SIM_SPEED; the platform shares its clock, so
+  // receive times and the future-timestamp check are in the same simulated time as the fleet.
+  const demo = cfg.SIM_DEVICES > 0;
+  const clock: Clock = demo ? new AcceleratedClock(Date.now() - cfg.SIM_DAYS_BACK * 86_400_000, cfg.SIM_SPEED) : systemClock;
+
+  const telemetryDb = openDb(join(cfg.DATA_DIR, 'telemetry.db'), { synchronous: cfg.DURABILITY === 'full' ? 'FULL' : 'NORMAL' });
+  const store = SqliteTelemetryStore.open({ db: telemetryDb });
+  const ingest = createIngest({ store, quarantineDb: telemetryDb, clock, logger: log.child({ part: 'ingest' }) });
+  await ingest.start();
+  const analytics = createAnalytics({ clock });
+  ingest.onAccepted((batch) => analytics.ingest(batch));
+
+  const service = { username: cfg.MQTT_SERVICE_USER, secret: servicePassword(cfg) };
+  let broker: ReturnType<typeof createBroker> | null = null;
+  let external: ReturnType<typeof createExternalSource> | null = null;
+  if (cfg.MQTT_URL) {
+    external = createExternalSource({
+      url: cfg.MQTT_URL,
+      clientId: cfg.MQTT_CLIENT_ID,
+      getDevice: (id) => reg.registry.getDevice(id),
+      ingest,
+      clock,
+      logger: log.child({ part: 'mqtt-source' }),
+    });
+    await external.start();
+    log.info({ url: cfg.MQTT_URL.replace(/\/\/[^@]*@/, '//***@') }, 'consuming external broker');
+  } else {
+    broker = createBroker({ registry: reg.registry, ingest, serviceAccounts: [service], clock, logger: log.child({ part: 'broker' }) });
+    const { port } = await broker.listen(cfg.MQTT_PORT, cfg.HOST);
+    log.info({ port, host: cfg.HOST }, 'MQTT broker listening');
+  }
+
+  const dashboard = createDashboard({
+    registry: reg.registry,
+    store,
+    quarantine: ingest.quarantine,
+    stats: () => ({
+      uptimeS: Math.round((Date.now() - started) / 1000),
+      clock: { now: new Date(clock.now()).toISOString(), speed: clock instanceof AcceleratedClock ? clock.speed : 1 },
+      ingest: ingest.stats(),
+      store: store.stats(),
+      broker: broker?.stats() ?? null,
+      externalSource: external?.stats() ?? null,
+      analytics: analytics.stats(),
+      fleet: fleet?.stats() ?? null,
+    }),
+    clock,
+    logger: log.child({ part: 'http' }),
+    version: VERSION,
+    docs: cfg.DOCS,
+  });
+  const { port: httpPort } = await dashboard.listen(cfg.PORT, cfg.HOST);
+  log.info({ port: httpPort, host: cfg.HOST }, 'HTTP API listening');
+
+  let fleet: Awaited<ReturnType<typeof startDemoFleet>> | null = null;
+  if (demo && !cfg.MQTT_URL) {
+    fleet = await startDemoFleet({
+      registry: reg.registry,
+      devices: cfg.SIM_DEVICES,
+      seed: cfg.SIM_SEED,
+      daysBack: cfg.SIM_DAYS_BACK,
+      brokerUrl: `mqtt://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${cfg.MQTT_PORT}`,
+      clock,
+      logger: log.child({ part: 'fleet' }),
+    });
+  }
+  process.stderr.write(`driftwatch: API on http://${cfg.HOST}:${httpPort}, MQTT on ${cfg.MQTT_URL ? 'external broker' : `${cfg.HOST}:${cfg.MQTT_PORT}`}${fleet ? `, demo fleet of ${fleet.size} devices` : ''}\n`);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      log.error('shutdown took longer than 15 s; exiting');
+      process.exit(1);
+    }, 15_000);
+    timer.unref();
+    try {
+      await fleet?.close();
+      await broker?.close();
+      await external?.close();
+      await ingest.close();
+      await analytics.close();
+      await dashboard.close();
+      await store.close();
+      telemetryDb.close();
+      reg.close();
+    } catch (err) {
+      log.error({ err }, 'error during shutdown');
+      process.exitCode = 1;
+    }
+    log.flush();
+    clearTimeout(timer);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
