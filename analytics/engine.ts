@@ -4,6 +4,8 @@ import { silentLogger, type Logger } from '../lib/log.js';
 import type { Db } from '../lib/sqlite.js';
 import type { Device } from '../registry/registry.js';
 import { createAreaEstimator } from './estimate/area.js';
+import { createMarketEstimator } from './estimate/market.js';
+import { createStationEstimator } from './estimate/station.js';
 import type { ErrorSample, SiteEstimator, SiteEstimatorFactory, SiteOutput, TamperSign } from './estimate/types.js';
 import { AlertBook, type AlertType } from './state/alerts.js';
 import { evaluate, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
@@ -120,8 +122,8 @@ export function createAnalytics(opts: AnalyticsOptions) {
 
   const factories: Record<'area' | 'station' | 'market', SiteEstimatorFactory | undefined> = {
     area: opts.estimators?.area ?? ((site, devices) => createAreaEstimator(site, devices)),
-    station: opts.estimators?.station,
-    market: opts.estimators?.market,
+    station: opts.estimators?.station ?? ((site, devices) => createStationEstimator(site, devices)),
+    market: opts.estimators?.market ?? ((site, devices) => createMarketEstimator(site, devices)),
   };
 
   function siteOf(name: string): Site | null {

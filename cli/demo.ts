@@ -22,7 +22,7 @@ export interface DemoFleetOptions {
  */
 export async function startDemoFleet(opts: DemoFleetOptions) {
   const startMs = opts.clock.now();
-  const scenario = { ...demoScenario(opts.devices, opts.seed), days: opts.daysBack + 3650, start: startMs };
+  const scenario = { ...demoScenario(opts.devices, opts.seed), days: 3650, start: startMs };
   const fleet = buildFleet(scenario, startMs);
   const secrets = new Map<string, string>();
   for (const d of fleet.devices) secrets.set(d.id, newSecret());

@@ -58,8 +58,16 @@ export async function runPlatform(cfg: Config): Promise<void> {
   const store = SqliteTelemetryStore.open({ db: telemetryDb });
   const ingest = createIngest({ store, quarantineDb: telemetryDb, clock, logger: log.child({ part: 'ingest' }) });
   await ingest.start();
-  const analytics = createAnalytics({ clock });
+  const analyticsDb = openDb(join(cfg.DATA_DIR, 'analytics.db'), { synchronous: 'NORMAL' });
+  const analytics = createAnalytics({
+    db: analyticsDb,
+    clock,
+    devicesOfSite: (site) => reg.registry.devicesOfSite(site),
+    logger: log.child({ part: 'analytics' }),
+  });
   ingest.onAccepted((batch) => analytics.ingest(batch));
+  // estimators fold readings in as they come; completed periods are processed once a second
+  const analyticsTimer = setInterval(() => analytics.flush(), 1000);
 
   const service = { username: cfg.MQTT_SERVICE_USER, secret: servicePassword(cfg) };
   let broker: ReturnType<typeof createBroker> | null = null;
@@ -132,7 +140,10 @@ export async function runPlatform(cfg: Config): Promise<void> {
       await broker?.close();
       await external?.close();
       await ingest.close();
+      clearInterval(analyticsTimer);
+      analytics.flush();
       await analytics.close();
+      analyticsDb.close();
       await dashboard.close();
       await store.close();
       telemetryDb.close();

@@ -1,6 +1,7 @@
 import { createAnalytics } from '../analytics/engine.js';
 import type { SiteEstimatorFactory } from '../analytics/estimate/types.js';
 import { relativeMpe } from '../analytics/mpe/mpe.js';
+import { scaleRatioMpe } from '../analytics/estimate/market-day.js';
 import type { Accepted, AnyReading } from '../ingest/readings.js';
 import { ManualClock } from '../lib/clock.js';
 import { openDb } from '../lib/sqlite.js';
@@ -54,12 +55,11 @@ export interface EvalOptions {
   onProgress?: (fraction: number) => void;
 }
 
-/** The load at which a scale's truth is judged: the middle check weight (10 kg). */
-const SCALE_TRUTH_LOAD_KG = 10;
-
+/** The MPE truth is judged against: the same one the analytics grades with (scales at their most demanding load). */
 function mpeOf(d: Device): number | null {
   if (d.kind === 'tank') return null;
-  return relativeMpe(d, 'in-service', d.kind === 'scale' ? SCALE_TRUTH_LOAD_KG : undefined)?.mpe ?? null;
+  if (d.kind === 'scale') return scaleRatioMpe(d);
+  return relativeMpe(d)?.mpe ?? null;
 }
 
 const asDevice = (d: SimDevice, createdAt: number): Device => ({ ...d.record, role: d.record.role, params: d.record.params, status: 'active', createdAt }) as Device;

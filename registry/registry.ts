@@ -204,6 +204,11 @@ export class Registry {
     return { items, total, nextCursor: more ? (items.at(-1)?.id ?? null) : null };
   }
 
+  /** The instruments of one site (transformer area, station, market): the unit analytics works on. */
+  devicesOfSite(site: string): Device[] {
+    return (this.#db.prepare(`SELECT * FROM devices WHERE site = ? ORDER BY id`).all(site) as DeviceRow[]).map(toDevice);
+  }
+
   /** Every device, for analytics warm-up and lot formation. */
   allDevices(): Device[] {
     return (this.#db.prepare(`SELECT * FROM devices ORDER BY id`).all() as DeviceRow[]).map(toDevice);

@@ -17,6 +17,8 @@ export interface Trend {
   level: number;
   /** ms, projected first time |error| = mpe ahead of the newest point; null if not heading there */
   crossingAt: number | null;
+  /** days the points span */
+  spanDays: number;
 }
 
 const DAY = 86_400_000;
@@ -56,5 +58,5 @@ export function theilSen(points: readonly TrendPoint[], mpe: number): Trend | nu
   if (Math.abs(level) >= mpe) crossingAt = tLast;
   else if (slopePerDay > 0) crossingAt = tLast + ((mpe - level) / slopePerDay) * DAY;
   else if (slopePerDay < 0) crossingAt = tLast + ((-mpe - level) / slopePerDay) * DAY;
-  return { slopePerDay, level, crossingAt };
+  return { slopePerDay, level, crossingAt, spanDays: (tLast - (points[0] as TrendPoint).t) / DAY };
 }

@@ -52,7 +52,7 @@ export const AREA_DEFAULTS: AreaBalanceOptions = {
   anchorExclude: 0.015,
   resetZ2: 9,
   resetSd: 0.05,
-  qTheta: 2e-8,
+  qTheta: 1e-9,
   qLoss: 1e-6,
   lightLoad: 0.25,
   gapIntervals: 3,
@@ -96,7 +96,7 @@ export class AreaBalance {
   #next = -Infinity;
   #scale = 0;
   #meanY = 0;
-  #r = 1e-4;
+  #r = 1e-6;
   /** ms, event time of the newest processed boundary */
   processedTo = -Infinity;
   equations = 0;
@@ -253,7 +253,7 @@ export class AreaBalance {
       this.resets++;
     }
     const excess = (innovation * innovation - (variance - r)) / hours;
-    this.#r = Math.max(1e-7, this.#r + 0.02 * (Math.min(excess, 25 * this.#r) - this.#r));
+    this.#r = Math.max(1e-9, this.#r + 0.02 * (Math.min(excess, 25 * this.#r) - this.#r));
     this.equations++;
     this.#sinceAnchor += hours;
     if (this.#sinceAnchor >= 24) this.#anchor();

@@ -412,7 +412,8 @@ export function createMarketEstimator(site: string, devices: readonly Device[], 
     }
     const after = num / den;
     t.jump = { onset: first.ts, lastNormal: t.lastNormalTs, size: after - b };
-    t.bucket(dayOf(first.ts)).cutoff = first.ts;
+    // a day already closed left its suspect checks out; only an open day needs the cutoff
+    if (dayOf(first.ts) > t.lastFinal) t.bucket(dayOf(first.ts)).cutoff = first.ts;
     t.baseNum = num;
     t.baseDen = den;
     t.baseN = MIN_BASE;
@@ -504,18 +505,24 @@ export function createMarketEstimator(site: string, devices: readonly Device[], 
     diag.zeroMedianE = med / e;
     diag.zeroBeyondShare = beyond / kg.length;
     diag.zeroSlopeEPerH = sxx > 0 ? sxy / sxx / e : 0;
-    const offset = kg.length >= 3 && med >= o.zeroOffsetE * e;
-    if (offset && !t.zeroEpisode) {
-      const n = (med / e).toFixed(0);
+    // readings are multiples of e: compare in units of e with a rounding margin
+    const medE = med / e;
+    if (kg.length >= 3 && medE >= o.zeroOffsetE - 1e-6 && !t.zeroEpisode) {
+      t.zeroEpisode = true;
+      const n = medE.toFixed(0);
+      let first = 0;
+      while (first < kg.length - 1 && (kg[first] as number) / e < o.zeroOffsetE - 1e-6) first++;
       out.tamper({
         deviceId: t.id,
-        ts: ts[0] as number,
+        ts: ts[first] as number,
         code: 'zero_offset',
-        zh: `空秤示值全天保持 +${n}e，远超置零准确度 ±0.25e：疑似预置皮重或零点作弊`,
-        en: `No-load indication stays at +${n} e all day, far beyond the ±0.25 e zero-setting accuracy: suspected pre-tare or zero manipulation`,
+        zh: `空秤示值当日中位数为 +${n}e，远超置零准确度 ±0.25e：疑似预置皮重或零点作弊`,
+        en: `No-load indication stays at +${n} e (the day's median), far beyond the ±0.25 e zero-setting accuracy: suspected pre-tare or zero manipulation`,
       });
+    } else if (medE < o.zeroOffsetE / 2) {
+      // hysteresis: one sign per episode, re-armed once the zero is back under half the limit
+      t.zeroEpisode = false;
     }
-    t.zeroEpisode = offset;
   }
 
   function post(d: number, k: number, result: DayResult, out: SiteOutput): void {
@@ -547,11 +554,11 @@ export function createMarketEstimator(site: string, devices: readonly Device[], 
       const typical = Math.sqrt(median(vars));
       // standard error of a median: √(π/2) × that of a mean
       const seM = (1.2533 * Math.max(spread, typical)) / Math.sqrt(errs.length);
-      // Peers that agree with each other on a shift away from zero point at something they share
-      // (the market's check weights, the site) rather than at each scale: that shift is
-      // uncertainty of every scale's absolute error. A scale off from agreeing peers keeps its
+      // Peers that agree on a shift away from zero (their median significant, their spread smaller
+      // than the shift) point at something they share (the market's check weights, the site)
+      // rather than at each scale: that shift is uncertainty of every scale's absolute error. A scale off from agreeing peers keeps its
       // small sd and its large peerZ — the more credible evidence.
-      if (spread <= 2 * typical && Math.abs(m) > 3 * seM) common2 = m * m;
+      if (Math.abs(m) > 3 * seM && spread < Math.abs(m)) common2 = m * m;
       peerZ = (r.fit.error - m) / Math.sqrt(r.varE + seM * seM);
     }
     const sd = Math.sqrt(r.varE + common2) / t.ratioMpe;

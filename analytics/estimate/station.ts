@@ -12,6 +12,8 @@ export { STATION_DEFAULTS, type StationOptions } from './station/options.js';
 export { STATION_SIGNS, type StationSignCode } from './station/signs.js';
 
 const DAY = 86_400_000;
+/** days an unrecorded loss must persist before a sign */
+const LOSS_DAYS = 4;
 
 class TankSlot {
   readonly tankNo: number;
@@ -26,9 +28,11 @@ class TankSlot {
   /** local day number being accumulated (NaN before the first reconciled reading) */
   day = Number.NaN;
   lossSignAt = -Infinity;
+  lossRun = 0;
   /** per nozzle, scratch for the daily peer comparison */
   dayE = new Float64Array(0);
   daySd = new Float64Array(0);
+  peerBuf = new Float64Array(0);
   constructor(tankNo: number, gauge: Device | undefined, defaultBeta: number) {
     this.tankNo = tankNo;
     this.gaugeId = gauge?.id ?? null;
@@ -60,6 +64,8 @@ export interface StationStats {
   droppedGauges: number;
   /** gauge readings reconciled without waiting longer for a nozzle that looked offline */
   holdExpired: number;
+  /** nozzles re-opened after a step in their error */
+  steps: number;
 }
 
 export interface StationEstimator extends SiteEstimator {
@@ -112,6 +118,7 @@ export function createStationEstimator(site: string, devices: readonly Device[],
     if (t.gaugeId !== null && t.nozzles.length > 0) t.rec = new TankReconciler(t.nozzles.length, o);
     t.dayE = new Float64Array(t.nozzles.length);
     t.daySd = new Float64Array(t.nozzles.length);
+    t.peerBuf = new Float64Array(t.nozzles.length);
   }
 
   const pending: TamperSign[] = [];
@@ -176,30 +183,32 @@ export function createStationEstimator(site: string, devices: readonly Device[],
       nz.lastE = e;
       nz.lastSd = sd;
     }
-    // peers on the same tank: the gauge's own error is common to all and cancels here
+    // peers on the same tank: the gauge's own error is common to all and cancels here. The
+    // reference is the tank's median (one bad nozzle does not drag the rest); with only two
+    // nozzles the pair cannot say which one is off, so only the one farther from zero is signed.
     if (count >= 2) {
+      let k = 0;
+      for (let i = 0; i < n; i++) if (!Number.isNaN(t.dayE[i] as number)) t.peerBuf[k++] = t.dayE[i] as number;
+      const all = t.peerBuf.subarray(0, k).sort();
+      const ref = k % 2 === 1 ? (all[k >> 1] as number) : ((all[(k >> 1) - 1] as number) + (all[k >> 1] as number)) / 2;
       for (let j = 0; j < n; j++) {
         const nz = t.nozzles[j] as NozzleState;
         const e = t.dayE[j] as number;
         if (Number.isNaN(e)) continue;
-        let sum = 0;
-        let v = 0;
-        let k = 0;
-        for (let i = 0; i < n; i++) {
-          if (i === j || Number.isNaN(t.dayE[i] as number)) continue;
-          sum += t.dayE[i] as number;
-          v += (t.daySd[i] as number) ** 2;
-          k++;
-        }
-        const diff = e - sum / k;
-        const sdDiff = Math.sqrt((t.daySd[j] as number) ** 2 + v / (k * k));
-        if (Math.abs(diff) > nz.mpe && Math.abs(diff) > 3 * sdDiff) {
+        const diff = e - ref;
+        // sd of a median of k ≈ 1.25·sd/√k; the nozzles' sd are alike
+        const sdDiff = Math.hypot(t.daySd[j] as number, (1.25 * (t.daySd[j] as number)) / Math.sqrt(k));
+        const farther = k > 2 || Math.abs(e) > Math.abs(ref);
+        if (farther && Math.abs(diff) > nz.mpe && Math.abs(diff) > 3 * sdDiff) {
           if (++nz.peerRun >= o.peerDays) nozzleSign(nz.id, dayEnd, 'peer_deviation');
         } else nz.peerRun = 0;
       }
     }
     const loss = rec.lossLph;
-    if (t.gaugeId !== null && loss > o.lossSignLph && loss > 3 * rec.lossSdLph && dayEnd - t.lossSignAt >= o.signCooldownMs) {
+    // a nozzle's step is briefly taken up by the loss term before the CUSUM re-opens the nozzle:
+    // a loss counts only when it holds for LOSS_DAYS days running
+    t.lossRun = loss > o.lossSignLph && loss > 3 * rec.lossSdLph ? t.lossRun + 1 : 0;
+    if (t.gaugeId !== null && t.lossRun >= LOSS_DAYS && dayEnd - t.lossSignAt >= o.signCooldownMs) {
       t.lossSignAt = dayEnd;
       push(t.gaugeId, dayEnd, 'tank_loss');
     }
@@ -284,7 +293,7 @@ export function createStationEstimator(site: string, devices: readonly Device[],
     },
 
     stats(): StationStats {
-      const s: StationStats = { readings, ignored, equations: 0, cycles: 0, deliveries: 0, outliers: 0, lateRestarts: 0, lateClosed: 0, droppedGauges: 0, holdExpired };
+      const s: StationStats = { readings, ignored, equations: 0, cycles: 0, deliveries: 0, outliers: 0, lateRestarts: 0, lateClosed: 0, droppedGauges: 0, holdExpired, steps: 0 };
       for (const t of slots) {
         const rec = t.rec;
         if (!rec) continue;
@@ -295,6 +304,7 @@ export function createStationEstimator(site: string, devices: readonly Device[],
         s.lateRestarts += rec.lateRestarts;
         s.lateClosed += rec.lateClosed;
         s.droppedGauges += rec.droppedGauges;
+        s.steps += rec.steps;
       }
       return s;
     },

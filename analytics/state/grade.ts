@@ -99,7 +99,10 @@ export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: rea
     reasons.push({ code: 'error_high', zh: `误差估计达到最大允许误差的 ${pct(m.r)}`, en: `Error estimate at ${pct(m.r)} of the MPE` });
   }
   const t = m.trend;
-  if (t && t.crossingAt !== null && ratio < 1 && m.settled) {
+  // a trend counts only when it explains more than the noise: over the window it must move the
+  // error by more than twice the estimate's uncertainty, or it is a projection of noise
+  const trendReal = t !== null && known && Math.abs(t.slopePerDay) * (t.spanDays ?? 0) > 2 * m.sd;
+  if (t && trendReal && t.crossingAt !== null && ratio < 1 && m.settled) {
     const until = t.crossingAt - m.ts;
     if (until <= policy.priorityHorizonMs) {
       raise('C');

@@ -9,8 +9,14 @@ import { HOUR_MS, localDay, localHour, weekday, yearPhase } from '../time.js';
 const METER_NOISE = 0.0005;
 /** fraction, 1σ day-to-day variation of a customer's consumption */
 const DAY_SPREAD = 0.15;
-/** fraction, 1σ interval-to-interval variation */
-const INTERVAL_SPREAD = 0.12;
+/**
+ * 1σ of the log of interval-to-interval variation, per load type (residential, commercial,
+ * industrial): a household's hourly energy swings with appliances switching (hourly CV around
+ * 0.5 in smart-meter data), a shop's less, a small factory's least. This independent variation
+ * is what lets an energy balance tell customers apart; smooth synthetic profiles would make
+ * them collinear.
+ */
+const INTERVAL_SPREAD = [0.5, 0.25, 0.15] as const;
 /** V, nominal phase voltage (GB/T 156) and the drop along a fully loaded feeder */
 const NOMINAL_V = 236;
 const FULL_LOAD_DROP_V = 10;
@@ -73,7 +79,7 @@ export class AreaSim implements SiteSim {
         ((HOURLY[type] as Float64Array)[hour] as number) *
         (this.#typeDay[type] as number) *
         (this.#dayFactor[i] as number) *
-        (1 + INTERVAL_SPREAD * rng.normal());
+        Math.exp((INTERVAL_SPREAD[type as 0 | 1 | 2] as number) * rng.normal() - 0.5 * (INTERVAL_SPREAD[type as 0 | 1 | 2] as number) ** 2);
       // standby floor: nothing switches a household fully off
       const floor = 0.03 * (area.scaleW[i] as number);
       if (p < floor) p = floor;

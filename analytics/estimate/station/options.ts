@@ -22,11 +22,13 @@ export interface StationOptions {
   priorSd: number;
   /** process-noise variance of θ per hour: how fast a nozzle's error may wander */
   qTheta: number;
+  /** decision limit of the per-nozzle CUSUM over cycles' standardised jumps that re-opens a nozzle (a step) */
+  stepH: number;
   /** prior standard deviation of the gauge's relative level error (fraction) */
   gaugePriorSd: number;
   /** prior standard deviation of an unrecorded tank loss, L/h */
   lossPriorLph: number;
-  /** process-noise variance of the loss rate, (L/h)² per hour */
+  /** process-noise variance of the loss rate, (L/h)² per hour: small, a loss term that wanders soaks up the nozzles' signal (it halved their precision at 0.01) */
   qLossLph2: number;
   /** L/h, an unrecorded loss above this (and 3 sd) is a `tank_loss` sign: US SIR detects 0.2 gal/h ≈ 0.76 L/h */
   lossSignLph: number;
@@ -65,10 +67,11 @@ export const STATION_DEFAULTS: StationOptions = {
   outlierSd: 8,
   defaultBeta: 0.001,
   priorSd: 0.05,
-  qTheta: 4e-9,
-  gaugePriorSd: 0.003,
+  qTheta: 1e-9,
+  stepH: 5,
+  gaugePriorSd: 0.002,
   lossPriorLph: 10,
-  qLossLph2: 0.01,
+  qLossLph2: 1e-4,
   lossSignLph: 0.76,
   dayOffsetMs: 8 * 3_600_000,
   maxSdRatio: 1,

@@ -11,6 +11,8 @@ const V0_VAR = 1;
 const R0 = 0.015 ** 2;
 /** kL², floor of that variance: levels are reported to 0.1 mm, ≈ 1.5 L */
 const R_MIN = 0.0015 ** 2;
+/** gauge readings a cycle needs before its own estimate counts (12 h at 15 min) */
+const MIN_CYCLE_EQ = 48;
 
 /**
  * Tank reconciliation (DOMAIN.md §3) for one tank and its nozzles, as a cumulative regression:
@@ -40,6 +42,12 @@ export class TankReconciler {
   readonly n: number;
   readonly #o: StationOptions;
   readonly #kf: RandomWalkKalman;
+  /** the current cycle alone (θ prior wide): its evidence, compared with the state at opening */
+  readonly #cyc: RandomWalkKalman;
+  #cycleEq = 0;
+  /** per nozzle, two-sided CUSUM of the cycles' standardised jumps (DOMAIN.md §4, k = 0.5) */
+  readonly #cusumUp: Float64Array;
+  readonly #cusumDown: Float64Array;
   readonly #h: Float64Array;
   readonly #ph: Float64Array;
   readonly #snapX: Float64Array;
@@ -68,6 +76,8 @@ export class TankReconciler {
   /** late transactions of an already closed cycle */
   lateClosed = 0;
   droppedGauges = 0;
+  /** cycles whose own estimate of a nozzle jumped away from the running one (the nozzle was re-opened) */
+  steps = 0;
 
   constructor(nozzles: number, opts: StationOptions) {
     this.n = nozzles;
@@ -86,11 +96,14 @@ export class TankReconciler {
     pv[nozzles + 2] = V0_VAR;
     q[nozzles + 2] = 0;
     this.#kf = new RandomWalkKalman(prior, pv, q);
+    this.#cyc = new RandomWalkKalman(prior, pv, new Array<number>(m).fill(0));
     this.#h = new Float64Array(m);
     this.#ph = new Float64Array(m);
     this.#snapX = new Float64Array(m);
     this.#snapP = new Float64Array(m * m);
     this.#cum = new Float64Array(nozzles);
+    this.#cusumUp = new Float64Array(nozzles);
+    this.#cusumDown = new Float64Array(nozzles);
     this.dayInd = new Float64Array(nozzles);
     this.dayMech = new Float64Array(nozzles);
     this.dayTx = new Int32Array(nozzles);
@@ -141,7 +154,7 @@ export class TankReconciler {
     this.#lastV15 = v15;
     if (delivery || jump) {
       this.deliveries++;
-      this.#inCycle = false;
+      this.#close();
       this.#settleUntil = ts + o.settleMs;
       return;
     }
@@ -187,10 +200,61 @@ export class TankReconciler {
       kf.P[v0 * m + i] = 0;
     }
     kf.P[v0 * m + v0] = V0_VAR;
+    // the cycle-only filter: the running state for the nuisance terms, a wide prior for every θ
+    const c = this.#cyc;
+    c.x.set(kf.x);
+    c.P.set(kf.P);
+    const wide = this.#o.priorSd ** 2;
+    for (let j = 0; j < this.n; j++) {
+      for (let i = 0; i < m; i++) {
+        c.P[j * m + i] = 0;
+        c.P[i * m + j] = 0;
+      }
+      c.P[j * m + j] = wide;
+    }
+    this.#cycleEq = 0;
     this.#cum.fill(0);
     this.#cycleStart = ts;
     this.#inCycle = true;
     this.cycles++;
+  }
+
+  /**
+   * Ends the cycle. Sales spread over all nozzles with the same daily rhythm, so one cycle
+   * separates them only to a few tenths of a percent and the running estimate needs weeks; a step
+   * (repair, board swap) or a fast drift would take as long to show. So each cycle is also
+   * estimated on its own, its jump from the running estimate at the cycle's opening standardised
+   * (z, independent of the running state) and fed to a per-nozzle CUSUM (k = 0.5, h = stepH: ARL₀
+   * 465 cycles at h = 5, DOMAIN.md §4). When it signals, the nozzle is re-opened: its variance is
+   * widened by the cycle's jump² so the following cycles move it.
+   */
+  #close(): void {
+    if (!this.#inCycle) return;
+    this.#inCycle = false;
+    if (this.#cycleEq < MIN_CYCLE_EQ) return;
+    const kf = this.#kf;
+    const c = this.#cyc;
+    const m = this.n + 3;
+    const hLimit = this.#o.stepH;
+    for (let j = 0; j < this.n; j++) {
+      const vc = c.variance(j);
+      if (!(vc < 0.25 * this.#o.priorSd ** 2)) continue;
+      const d = (c.x[j] as number) - (this.#snapX[j] as number);
+      const z = d / Math.sqrt(vc + (this.#snapP[j * m + j] as number));
+      const up = Math.max(0, (this.#cusumUp[j] as number) + z - 0.5);
+      const down = Math.max(0, (this.#cusumDown[j] as number) - z - 0.5);
+      if (up > hLimit || down > hLimit) {
+        // widen only: the cycle's marginal estimate of one nozzle is confounded with its
+        // peers', so it is not fed back as an observation
+        this.steps++;
+        kf.inflate(j, d * d + vc);
+        this.#cusumUp[j] = 0;
+        this.#cusumDown[j] = 0;
+      } else {
+        this.#cusumUp[j] = up;
+        this.#cusumDown[j] = down;
+      }
+    }
   }
 
   #restore(): void {
@@ -224,11 +288,13 @@ export class TankReconciler {
     if (nu * nu > this.#o.outlierSd ** 2 * s) {
       // a level discontinuity (unrecorded delivery, water, gauge fault): V₀ no longer holds
       this.outliers++;
-      this.#inCycle = false;
+      this.#close();
       return;
     }
     const r = this.#r;
     kf.update(h, v15, r);
+    this.#cyc.update(h, v15, r);
+    this.#cycleEq++;
     // measurement noise adapted from the innovations (as in area-balance.ts), bounded per step
     // both ways: while V₀ is still diffuse, s − r dwarfs ν² and would drive r to nothing
     const excess = Math.min(Math.max(nu * nu - (s - r), 0), 25 * r);
