@@ -29,6 +29,30 @@ export interface AnalyticsOptions {
   clockSkewMs?: number;
   /** ms: the device clock is corrected for skews beyond this */
   clockCorrectMs?: number;
+  /** keep each instrument's estimate series and grade history in `db` (the platform does; evaluations need not) */
+  history?: boolean;
+}
+
+const HISTORY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS estimates (
+  device_id TEXT NOT NULL, ts INTEGER NOT NULL, ratio REAL NOT NULL, sd REAL NOT NULL, error REAL NOT NULL, p_out REAL NOT NULL,
+  PRIMARY KEY (device_id, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS grade_history (
+  device_id TEXT NOT NULL, at INTEGER NOT NULL, grade TEXT NOT NULL, reasons TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS grade_history_device ON grade_history(device_id, at);
+`;
+
+export interface EstimatePoint {
+  /** ms */
+  ts: number;
+  /** error / MPE */
+  ratio: number;
+  sd: number;
+  /** fraction */
+  error: number;
+  pOut: number;
 }
 
 /** Per-instrument state: fixed shape, one per device, kept in a Map. */
@@ -119,6 +143,16 @@ export function createAnalytics(opts: AnalyticsOptions) {
   const grades: Record<Grade, number> = { A: 0, B: 0, C: 0, D: 0 };
   let readings = 0;
   let samples = 0;
+  const history = opts.history === true;
+  if (history) opts.db.exec(HISTORY_SCHEMA);
+  const hst = history
+    ? {
+        estimate: opts.db.prepare(`INSERT OR REPLACE INTO estimates (device_id, ts, ratio, sd, error, p_out) VALUES (?, ?, ?, ?, ?, ?)`),
+        grade: opts.db.prepare(`INSERT INTO grade_history (device_id, at, grade, reasons) VALUES (?, ?, ?, ?)`),
+        estimates: opts.db.prepare(`SELECT ts, ratio, sd, error, p_out AS pOut FROM estimates WHERE device_id = ? AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`),
+        grades: opts.db.prepare(`SELECT at, grade, reasons FROM grade_history WHERE device_id = ? ORDER BY at DESC LIMIT ?`),
+      }
+    : null;
 
   const factories: Record<'area' | 'station' | 'market', SiteEstimatorFactory | undefined> = {
     area: opts.estimators?.area ?? ((site, devices) => createAreaEstimator(site, devices)),
@@ -153,6 +187,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       grades[st.grade]--;
       grades[ev.grade]++;
       st.grade = ev.grade;
+      hst?.grade.run(st.device.id, at, ev.grade, JSON.stringify(ev.reasons));
     }
     const basis = st.tamper.length > 0 ? 'tamper' : 'inaccuracy';
     if (ev.replace && (basis === 'tamper' || st.outRun >= policy.persist) && !orders.hasOpen(st.device.id)) {
@@ -176,6 +211,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       if (!st) return;
       samples++;
       const change = st.monitor.observe(s.ts, s.ratio, s.sd);
+      hst?.estimate.run(s.deviceId, s.ts, s.ratio, s.sd, s.error, st.monitor.pOut);
       if (change) {
         const dir = change.direction > 0 ? ['偏正', 'upward'] : ['偏负', 'downward'];
         alerts.raise(subject(st), CHANGE_ALERT[change.kind], s.ts,
@@ -284,6 +320,15 @@ export function createAnalytics(opts: AnalyticsOptions) {
         silent: st.silent,
         tamper: st.tamper,
       };
+    },
+    /** The instrument's estimate series (history must be on). */
+    estimates(deviceId: string, from: number, to: number, limit = 2000): EstimatePoint[] {
+      return hst ? (hst.estimates.all(deviceId, from, to, limit) as EstimatePoint[]) : [];
+    },
+    /** Grade changes, newest first, with their reasons (history must be on). */
+    gradeHistory(deviceId: string, limit = 100): { at: number; grade: Grade; reasons: Evaluation['reasons'] }[] {
+      if (!hst) return [];
+      return (hst.grades.all(deviceId, limit) as { at: number; grade: Grade; reasons: string }[]).map((r) => ({ ...r, reasons: JSON.parse(r.reasons) as Evaluation['reasons'] }));
     },
     grade(deviceId: string): Grade | null {
       return instruments.get(deviceId)?.grade ?? null;

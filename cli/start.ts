@@ -64,6 +64,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
     clock,
     devicesOfSite: (site) => reg.registry.devicesOfSite(site),
     logger: log.child({ part: 'analytics' }),
+    history: true,
   });
   ingest.onAccepted((batch) => analytics.ingest(batch));
   // estimators fold readings in as they come; completed periods are processed once a second
