@@ -65,7 +65,7 @@ class InstrumentState {
   readonly #offsets = new Float64Array(16).fill(-Infinity);
   #o = 0;
   /** ms, estimated device clock offset */
-  skewMs = 0;
+  skewMs = -Infinity;
   readonly tamper: TamperEvidence[] = [];
   grade: Grade = 'A';
   evaluation: Evaluation | null = null;
@@ -82,12 +82,17 @@ class InstrumentState {
 
   /** Folds one receive offset in; returns the skew estimate: the largest recent offset, since transport delay only makes offsets smaller. */
   offset(o: number): number {
+    const old = this.#offsets[this.#o] as number;
     this.#offsets[this.#o] = o;
     this.#o = (this.#o + 1) & 15;
-    let m = -Infinity;
-    for (const x of this.#offsets) if (x > m) m = x;
-    this.skewMs = m;
-    return m;
+    if (o >= this.skewMs) this.skewMs = o;
+    else if (old === this.skewMs) {
+      // the maximum left the window: rescan (rare: only when the oldest value was the largest)
+      let m = -Infinity;
+      for (const x of this.#offsets) if (x > m) m = x;
+      this.skewMs = m;
+    }
+    return this.skewMs;
   }
 }
 
@@ -181,7 +186,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
   const subject = (st: InstrumentState) => ({ deviceId: st.device.id, region: st.device.region, kind: st.device.kind as Kind });
 
   function regrade(st: InstrumentState, at: number): void {
-    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: 0 }, st.tamper, policy);
+    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: 0 }, st.tamper, policy, st.outRun);
     st.evaluation = ev;
     if (ev.grade !== st.grade) {
       grades[st.grade]--;
@@ -190,7 +195,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       hst?.grade.run(st.device.id, at, ev.grade, JSON.stringify(ev.reasons));
     }
     const basis = st.tamper.length > 0 ? 'tamper' : 'inaccuracy';
-    if (ev.replace && (basis === 'tamper' || st.outRun >= policy.persist) && !orders.hasOpen(st.device.id)) {
+    if (ev.replace && !orders.hasOpen(st.device.id)) {
       const o = orders.issue({
         deviceId: st.device.id,
         region: st.device.region,
@@ -222,7 +227,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       }
       const p = st.monitor.pOut;
       st.outRun = p >= policy.replaceP ? st.outRun + 1 : 0;
-      if (p >= policy.replaceP && st.outRun >= policy.persist) {
+      if (p >= policy.replaceP && st.outRun >= policy.persist && st.monitor.n >= policy.minEstimates) {
         st.calm = 0;
         alerts.raise(subject(st), 'out_of_tolerance', s.ts,
           { zh: `超差概率 ${Math.round(p * 100)}%：误差为最大允许误差的 ${Math.round(s.ratio * 100)}%（±${Math.round(s.sd * 100)}%）`, en: `Out of tolerance with probability ${Math.round(p * 100)}%: error ${Math.round(s.ratio * 100)}% of the MPE (±${Math.round(s.sd * 100)}%)` },

@@ -12,6 +12,7 @@ import type { ScenarioInput } from './scenario.js';
 import { createTruth } from './truth.js';
 
 const DAY = 86_400_000;
+const NO_EVENTS: string[] = [];
 
 /**
  * `driftwatch eval`: a scenario through the simulator and the analytics in one process, in
@@ -116,9 +117,11 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
   let readings = 0;
   const emit = (d: SimDevice, r: AnyReading, trueMs: number) => {
     const fields: Record<string, number> = {};
-    let events: string[] = [];
-    for (const [k, v] of Object.entries(r)) {
+    let events: string[] = NO_EVENTS;
+    const rec = r as unknown as Record<string, number | string[]>;
+    for (const k in rec) {
       if (k === 'ts' || k === 'seq') continue;
+      const v = rec[k] as number | string[];
       if (k === 'events') events = v as string[];
       else fields[k] = v as number;
     }

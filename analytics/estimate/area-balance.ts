@@ -53,7 +53,7 @@ export const AREA_DEFAULTS: AreaBalanceOptions = {
   resetZ2: 9,
   resetSd: 0.05,
   qTheta: 1e-9,
-  qLoss: 1e-6,
+  qLoss: 3e-7,
   lightLoad: 0.25,
   gapIntervals: 3,
   ringIntervals: 24 * 32,

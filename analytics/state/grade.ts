@@ -46,6 +46,12 @@ export interface GradePolicy {
    * step not yet attributed), two in a row from a re-learning filter rarely do
    */
   persist: number;
+  /**
+   * estimates an instrument must have before inaccuracy alone can order its replacement: an
+   * estimator's first weeks carry model error (losses not yet learned, neighbours not yet told
+   * apart) that its uncertainty does not show; tamper signatures need no such wait
+   */
+  minEstimates: number;
 }
 
 export const GRADE_POLICY: GradePolicy = {
@@ -55,6 +61,7 @@ export const GRADE_POLICY: GradePolicy = {
   priorityHorizonMs: 90 * 86_400_000,
   watchHorizonMs: 365 * 86_400_000,
   persist: 2,
+  minEstimates: 14,
 };
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
@@ -67,7 +74,11 @@ export interface Evaluation {
   replace: boolean;
 }
 
-export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: readonly TamperEvidence[], policy: GradePolicy = GRADE_POLICY): Evaluation {
+/**
+ * Grades one instrument. `outRun` is how many consecutive estimates met the replacement
+ * probability: the rule needs `policy.persist` of them and `policy.minEstimates` estimates in all.
+ */
+export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: readonly TamperEvidence[], policy: GradePolicy = GRADE_POLICY, outRun = Infinity): Evaluation {
   const reasons: Reason[] = [];
   let grade = 'A' as Grade;
   const raise = (g: Grade) => {
@@ -80,7 +91,7 @@ export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: rea
     raise('D');
     for (const t of tamper) reasons.push({ code: t.code, zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` });
   }
-  if (known && m.pOut >= policy.replaceP) {
+  if (known && m.pOut >= policy.replaceP && outRun >= policy.persist && m.n >= policy.minEstimates) {
     raise('D');
     reasons.push({
       code: 'out_of_tolerance',

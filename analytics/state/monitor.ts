@@ -32,7 +32,7 @@ export const MONITOR_DEFAULTS: MonitorOptions = {
   cusum: { k: 0.5, h: 5 },
   ewma: { lambda: 0.1, L: 2.814 },
   shewhartL: 4,
-  trendWindow: 45,
+  trendWindow: 30,
   ownerFavourWeight: 1.25,
   ownerSign: 1,
 };

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { AlertBook, type Alert } from '../../analytics/state/alerts.js';
+import { openDb } from '../../lib/sqlite.js';
+
+const subject = { deviceId: 'SH-A001-M001', region: 'SH' as const, kind: 'meter' as const };
+const text = { zh: '测试', en: 'test' };
+
+describe('AlertBook lifecycle', () => {
+  it('open → acknowledged → resolved when the condition clears', () => {
+    const book = new AlertBook({ db: openDb(':memory:') });
+    const seen: [string, string][] = [];
+    book.onChange((a, c) => seen.push([c, a.status]));
+    const a = book.raise(subject, 'drift', 1000, text, {})!;
+    expect(a.status).toBe('open');
+    // one active alert per device and type: raising again refreshes, no second alert
+    expect(book.raise(subject, 'drift', 2000, text, {})!.id).toBe(a.id);
+    expect(book.list({ limit: 10 }).items).toHaveLength(1);
+    expect(book.acknowledge(a.id, 'reg-sh', 'seen, verifying', 3000)!.status).toBe('acknowledged');
+    book.clear(subject.deviceId, 'drift', 4000);
+    expect(book.get(a.id)!.status).toBe('resolved');
+    expect(book.get(a.id)!.history.map((h) => h.status)).toEqual(['open', 'acknowledged', 'resolved']);
+    expect(book.get(a.id)!.history[1]).toMatchObject({ actor: 'reg-sh', comment: 'seen, verifying' });
+    expect(seen).toEqual([['opened', 'open'], ['updated', 'acknowledged'], ['updated', 'resolved']]);
+  });
+
+  it('latches when the condition clears unacknowledged, and the acknowledgement then resolves it', () => {
+    const book = new AlertBook({ db: openDb(':memory:') });
+    const a = book.raise(subject, 'out_of_tolerance', 1000, text, {})!;
+    book.clear(subject.deviceId, 'out_of_tolerance', 2000);
+    expect(book.get(a.id)!.status).toBe('latched');
+    expect(book.isActive(subject.deviceId, 'out_of_tolerance')).toBe(false);
+    // the condition returns before anyone looked: the same alert opens again
+    expect(book.raise(subject, 'out_of_tolerance', 3000, text, {})!.id).toBe(a.id);
+    expect(book.get(a.id)!.status).toBe('open');
+    book.clear(subject.deviceId, 'out_of_tolerance', 4000);
+    expect(book.acknowledge(a.id, 'admin', 'ok', 5000)!.status).toBe('resolved');
+    // a new occurrence after resolution is a new alert
+    expect(book.raise(subject, 'out_of_tolerance', 6000, text, {})!.id).not.toBe(a.id);
+  });
+
+  it('caps active alerts per device and counts what it suppressed', () => {
+    const book = new AlertBook({ db: openDb(':memory:'), capPerDevice: 2 });
+    expect(book.raise(subject, 'drift', 1, text, {})).not.toBeNull();
+    expect(book.raise(subject, 'step', 2, text, {})).not.toBeNull();
+    expect(book.raise(subject, 'silent', 3, text, {})).toBeNull();
+    expect(book.suppressed).toBe(1);
+    expect(book.raise({ ...subject, deviceId: 'other' }, 'silent', 3, text, {})).not.toBeNull();
+  });
+
+  it('keeps active alerts across a restart and filters lists by region', () => {
+    const db = openDb(':memory:');
+    const book = new AlertBook({ db });
+    book.raise(subject, 'tamper', 1, text, { code: 'x' });
+    book.raise({ deviceId: 'JS-1', region: 'JS', kind: 'scale' }, 'tamper', 2, text, {});
+    const again = new AlertBook({ db });
+    expect(again.isActive(subject.deviceId, 'tamper')).toBe(true);
+    expect(again.raise(subject, 'tamper', 5, text, {})!.openedAt).toBe(1);
+    const sh = again.list({ limit: 10, regions: ['SH'] }).items as Alert[];
+    expect(sh.map((a) => a.deviceId)).toEqual([subject.deviceId]);
+    expect(again.list({ limit: 10, regions: [] }).items).toEqual([]);
+    const page1 = again.list({ limit: 1 });
+    expect(page1.nextCursor).not.toBeNull();
+    expect(again.list({ limit: 1, cursor: page1.nextCursor! }).items[0]!.deviceId).toBe(subject.deviceId);
+  });
+});

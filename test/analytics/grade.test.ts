@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../analytics/state/grade.js';
+import { InstrumentMonitor } from '../../analytics/state/monitor.js';
+import { pOutOfTolerance } from '../../analytics/state/probability.js';
+
+const DAY = 86_400_000;
+const calm = { silent: false, clockSkew: false, quarantined: 0 };
+
+function monitorWith(series: [number, number][]): InstrumentMonitor {
+  const m = new InstrumentMonitor();
+  series.forEach(([r, sd], i) => m.observe(i * DAY, r, sd));
+  return m;
+}
+
+describe('P(out of tolerance)', () => {
+  it('is the normal tail mass beyond ±1 MPE', () => {
+    expect(pOutOfTolerance(0, 0.5)).toBeCloseTo(2 * (1 - 0.97725), 3);
+    expect(pOutOfTolerance(1, 0.2)).toBeCloseTo(0.5, 3);
+    expect(pOutOfTolerance(1.33, 0.2)).toBeGreaterThan(0.95);
+    expect(pOutOfTolerance(-1.33, 0.2)).toBeGreaterThan(0.95);
+  });
+});
+
+describe('state evaluation', () => {
+  it('grades a healthy instrument A and says why in both languages', () => {
+    const ev = evaluate(monitorWith(Array.from({ length: 20 }, () => [0.1, 0.1] as [number, number])), calm, []);
+    expect(ev.grade).toBe('A');
+    expect(ev.replace).toBe(false);
+    expect(ev.reasons[0]!.code).toBe('healthy');
+    expect(ev.reasons[0]!.zh).toMatch(/状态良好/);
+  });
+
+  it('orders replacement only with enough consistent evidence', () => {
+    const m = monitorWith(Array.from({ length: 20 }, (_, i) => [i < 15 ? 0.1 : 1.6, 0.2] as [number, number]));
+    expect(m.pOut).toBeGreaterThan(0.95);
+    expect(evaluate(m, calm, [], undefined, 1).grade).toBe('C'); // one estimate is not enough
+    const ev = evaluate(m, calm, [], undefined, 2);
+    expect(ev.grade).toBe('D');
+    expect(ev.replace).toBe(true);
+    expect(ev.reasons.map((r) => r.code)).toContain('out_of_tolerance');
+    const young = monitorWith([[1.6, 0.2], [1.6, 0.2], [1.6, 0.2]]);
+    expect(evaluate(young, calm, [], undefined, 3).grade).toBe('C'); // too few estimates yet
+  });
+
+  it('replaces on a tamper signature whatever the estimate', () => {
+    const ev = evaluate(monitorWith([[0, 0.3]]), calm, [{ code: 'kfactor_change', zh: '脉冲当量改变', en: 'pulse factor changed', at: 0 }]);
+    expect(ev.grade).toBe('D');
+    expect(ev.reasons[0]!.en).toMatch(/Tamper sign/);
+  });
+
+  it('watches a drift heading for the MPE and prioritises it as the crossing nears', () => {
+    const slow = monitorWith(Array.from({ length: 30 }, (_, i) => [0.1 + i * 0.004, 0.02] as [number, number]));
+    expect(slow.trend!.crossingAt).not.toBeNull();
+    expect(evaluate(slow, calm, []).grade).toBe('B');
+    const fast = monitorWith(Array.from({ length: 30 }, (_, i) => [0.1 + i * 0.02, 0.02] as [number, number]));
+    const ev = evaluate(fast, calm, []);
+    expect(ev.grade).toBe('C');
+    expect(ev.reasons.map((r) => r.code)).toContain('trend_crossing');
+  });
+
+  it('does not project a trend out of noise', () => {
+    const noisy = monitorWith(Array.from({ length: 30 }, (_, i) => [(i % 2 ? 0.3 : -0.3) + i * 0.002, 0.5] as [number, number]));
+    expect(evaluate(noisy, calm, []).reasons.map((r) => r.code)).not.toContain('trend_crossing');
+  });
+
+  it('puts a silent device or a bad clock on watch', () => {
+    const m = monitorWith(Array.from({ length: 10 }, () => [0, 0.1] as [number, number]));
+    expect(evaluate(m, { ...calm, silent: true }, []).grade).toBe('B');
+    expect(evaluate(m, { ...calm, clockSkew: true }, []).reasons.map((r) => r.code)).toContain('clock_skew');
+  });
+});
+
+describe('InstrumentMonitor change detection', () => {
+  it('reports a step once, in its direction', () => {
+    const m = new InstrumentMonitor();
+    const found = [];
+    for (let i = 0; i < 40; i++) {
+      const c = m.observe(i * DAY, (i >= 20 ? 0.8 : 0) + ((i * 7) % 5) * 0.01, 0.1);
+      if (c) found.push(c);
+    }
+    expect(found).toHaveLength(1);
+    expect(found[0]!.direction).toBe(1);
+    expect(found[0]!.at).toBeGreaterThanOrEqual(20 * DAY);
+    expect(found[0]!.at).toBeLessThanOrEqual(21 * DAY);
+  });
+});
