@@ -11,6 +11,7 @@ import { AlertBook, type AlertType } from './state/alerts.js';
 import { evaluate, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
 import { InstrumentMonitor, type Change } from './state/monitor.js';
 import { OrderBook, type ReplacementOrder } from './state/orders.js';
+import { recordVerification, type VerificationInput } from './state/verification.js';
 
 const DAY = 86_400_000;
 
@@ -226,7 +227,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
         for (const t of ['step', 'drift'] as const) if (alerts.isActive(s.deviceId, t)) alerts.clear(s.deviceId, t, s.ts);
       }
       const p = st.monitor.pOut;
-      st.outRun = p >= policy.replaceP ? st.outRun + 1 : 0;
+      st.outRun = p >= policy.replaceP && s.provisional !== true ? st.outRun + 1 : 0;
       if (p >= policy.replaceP && st.outRun >= policy.persist && st.monitor.n >= policy.minEstimates) {
         st.calm = 0;
         alerts.raise(subject(st), 'out_of_tolerance', s.ts,
@@ -325,6 +326,17 @@ export function createAnalytics(opts: AnalyticsOptions) {
         silent: st.silent,
         tamper: st.tamper,
       };
+    },
+    /**
+     * A verification result recorded by an inspector: a measured error that recalibrates the
+     * instrument's estimate (inverse-variance weighted with what the data said) and its grade.
+     */
+    recordVerification(deviceId: string, v: VerificationInput) {
+      const st = instruments.get(deviceId);
+      if (!st) return null; // no telemetry seen yet: nothing to recalibrate, the record stands on its own
+      const r = recordVerification(st.monitor, v);
+      regrade(st, v.at);
+      return r;
     },
     /** The instrument's estimate series (history must be on). */
     estimates(deviceId: string, from: number, to: number, limit = 2000): EstimatePoint[] {

@@ -108,6 +108,19 @@ program
   });
 
 program
+  .command('sampling-plan')
+  .description('ISO 2859-1 (GB/T 2828.1) single sampling plan for a lot')
+  .requiredOption('--lot-size <n>', 'lot size', int)
+  .requiredOption('--aql <a>', 'AQL, percent nonconforming (0.010…10)', num)
+  .option('--level <level>', 'I | II | III | S-1…S-4', 'II')
+  .option('--inspection <severity>', 'normal | tightened | reduced', 'normal')
+  .option('--json', 'print {codeLetter, sampleSize, accept, reject}')
+  .action(async (o: { lotSize: number; aql: number; level: string; inspection: string; json?: boolean }) => {
+    const { samplingPlanCommand } = await import('./sampling-plan.js');
+    process.stdout.write(samplingPlanCommand(o));
+  });
+
+program
   .command('eval')
   .description('run a scenario through the simulator and the analytics in-process, in accelerated event time, and score it against ground truth')
   .requiredOption('--scenario <file>', 'scenario JSON (docs/scenarios.md)')

@@ -37,6 +37,8 @@ export interface AreaBalanceOptions {
    */
   resetZ2: number;
   resetSd: number;
+  /** ms of event time after a reset or a re-opened meter during which estimates are provisional */
+  settleMs: number;
   /** intervals with head energy below this fraction of its running mean are skipped */
   lightLoad: number;
   /** a register interpolated across a gap longer than this many intervals marks its boundary as unreliable */
@@ -52,6 +54,7 @@ export const AREA_DEFAULTS: AreaBalanceOptions = {
   anchorExclude: 0.015,
   resetZ2: 9,
   resetSd: 0.05,
+  settleMs: 7 * 86_400_000,
   qTheta: 1e-9,
   qLoss: 3e-7,
   lightLoad: 0.25,
@@ -104,6 +107,8 @@ export class AreaBalance {
   #sinceAnchor = 0;
   #z2 = 1;
   resets = 0;
+  /** ms: estimates before this event time are provisional */
+  unsettledUntil = -Infinity;
 
   constructor(headId: string, customerIds: readonly string[], opts: Partial<AreaBalanceOptions> = {}) {
     this.opts = { ...AREA_DEFAULTS, ...opts };
@@ -251,6 +256,7 @@ export class AreaBalance {
       for (let i = 0; i < m; i++) this.#kf.inflate(i, this.opts.resetSd ** 2);
       this.#z2 = 1;
       this.resets++;
+      this.unsettledUntil = (k1 * this.opts.bucketMs) + this.opts.settleMs;
     }
     const excess = (innovation * innovation - (variance - r)) / hours;
     this.#r = Math.max(1e-9, this.#r + 0.02 * (Math.min(excess, 25 * this.#r) - this.#r));
@@ -289,7 +295,9 @@ export class AreaBalance {
   /** Widens one meter's uncertainty after evidence of a step (tamper, board swap) so the balance re-learns it fast. */
   reopen(deviceId: string, sd = 0.3): void {
     const i = this.#index.get(deviceId);
-    if (i !== undefined) this.#kf.inflate(i, sd * sd);
+    if (i === undefined) return;
+    this.#kf.inflate(i, sd * sd);
+    this.unsettledUntil = Math.max(this.unsettledUntil, this.processedTo + this.opts.settleMs);
   }
 
   /** variance of one hour's balance residual, in units of the mean hourly energy squared */

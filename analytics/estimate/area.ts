@@ -31,7 +31,7 @@ class StuckWatch {
       this.flat = 0;
       this.stuck = false;
     }
-    if (this.flat >= 6) this.stuck = true;
+    if (this.flat >= 3) this.stuck = true;
     if (this.stuck && this.lastTs > -Infinity) this.implied += expected;
     this.lastTs = ts;
     this.lastE = e;
@@ -91,7 +91,7 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
         const est = balance.estimate(d.id);
         if (!est) continue;
         const m = mpe.get(d.id) as number;
-        out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error });
+        out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error, provisional: ts < balance.unsettledUntil });
         if (est.error < bypassError && est.error + 3 * est.sd < bypassError / 2) {
           out.tamper({ deviceId: d.id, ts, code: 'bypass', zh: `能量平衡显示该表少计 ${Math.round(-est.error * 100)}%，疑似旁路窃电`, en: `the energy balance shows the meter under-registering by ${Math.round(-est.error * 100)}%, a bypass signature` });
         }

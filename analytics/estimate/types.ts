@@ -18,6 +18,11 @@ export interface ErrorSample {
   sd: number;
   /** fraction: the error itself, for reports */
   error: number;
+  /**
+   * the estimator is re-learning after a disturbance (a neighbour's step, a reset) and its
+   * uncertainty may not yet cover its error: shown, but not counted as evidence for replacement
+   */
+  provisional?: boolean;
 }
 
 /** A tamper signature (DOMAIN.md §6) seen in one instrument's data. */

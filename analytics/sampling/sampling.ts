@@ -62,7 +62,12 @@ export interface Actor {
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const addYears = (date: string, years: number) => iso(Date.parse(date) + years * YEAR_MS);
+/** Calendar arithmetic: whole years, then the fraction as whole months (0.5 year = 6 months). */
+function addYears(date: string, years: number): string {
+  const d = new Date(Date.parse(date));
+  d.setUTCMonth(d.getUTCMonth() + Math.round(years * 12));
+  return iso(d.getTime());
+}
 const json = <T>(s: string) => JSON.parse(s) as T;
 
 export interface ListItem {

@@ -6,6 +6,7 @@ import { BrokerErrors } from '../../broker/errors.js';
 import { DashboardErrors } from '../../dashboard/errors.js';
 import { SimErrors } from '../../devices-sim/errors.js';
 import { StationErrors } from '../../analytics/estimate/station/errors.js';
+import { SamplingErrors } from '../../analytics/sampling/errors.js';
 
 /** Every error table of the project, by the part that owns it. */
 export const ERROR_TABLES: Record<string, Record<string, ErrorSpec>> = {
@@ -15,4 +16,5 @@ export const ERROR_TABLES: Record<string, Record<string, ErrorSpec>> = {
   dashboard: DashboardErrors.codes,
   'devices-sim': SimErrors.codes,
   analytics: StationErrors.codes,
+  sampling: SamplingErrors.codes,
 };

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../lib/clock.js';
+import { openDb, type Db } from '../../lib/sqlite.js';
+import { Registry } from '../../registry/registry.js';
+import { createSampling, type Sampling, type VerificationEvent } from '../../analytics/sampling/sampling.js';
+import { selectSample } from '../../analytics/sampling/selection.js';
+
+const T0 = Date.UTC(2026, 0, 15);
+let db: Db;
+let sampling: Sampling;
+let registry: Registry;
+const events: VerificationEvent[] = [];
+const admin = { username: 'reg-sh' };
+
+beforeAll(() => {
+  db = openDb(':memory:');
+  const clock = new ManualClock(T0);
+  registry = new Registry(db, () => clock.now());
+  registry.upsertDevices(
+    Array.from({ length: 1200 }, (_, i) => ({
+      input: { id: `m-${String(i).padStart(4, '0')}`, kind: 'meter' as const, model: 'DDZY-1', accuracyClass: '2', region: 'SH' as const, site: `area-${i % 12}`, installDate: i < 600 ? '2018-03-01' : '2019-06-01' },
+      secret: 'x'.repeat(20),
+    })),
+  );
+  sampling = createSampling({ db, clock, devices: () => registry.allDevices(), device: (id) => registry.getDevice(id), grade: (id) => (id.endsWith('7') ? 'C' : 'A'), onVerification: (v) => events.push(v) });
+  sampling.start();
+});
+afterAll(() => {
+  sampling.close();
+  db.close();
+});
+
+const pass = (listId: string, deviceId: string, ok: boolean) => ({
+  listId, deviceId, date: '2026-01-20', testPoints: [{ reference: 1000, indicated: ok ? 1003 : 1035 }], certificate: `C-${deviceId}`, seal: `S-${deviceId}`,
+});
+
+function lotWith(k: number, plan: { aql: number }) {
+  const [lot] = sampling.formLots({ regions: ['SH'] }, admin);
+  if (!lot) throw new Error('no lot');
+  expect(lot.size).toBe(1200);
+  const p = sampling.setPlan(lot.id, { scheme: 'iso2859-1', aql: plan.aql }, admin);
+  const { random, targeted } = sampling.createLists(lot.id, { seed: 20260115, inspector: 'insp-sh' }, admin);
+  expect(random.items).toHaveLength(p.sampleSize);
+  const drawn = new Set(random.items.map((i) => i.deviceId));
+  expect(targeted.items.every((i) => !drawn.has(i.deviceId) && i.grade === 'C')).toBe(true);
+  random.items.forEach((item, i) => sampling.recordResult(pass(random.id, item.deviceId, i >= k), { username: 'insp-sh', asInspector: true }));
+  return { lot, p, random, targeted };
+}
+
+describe('end to end: 1 200 meters → plan → list → results → decision', () => {
+  it('forms one lot, draws n = 80 (J, AQL 1.0: 2/3) re-derivable from the seed, and accepts with 2 failures', () => {
+    const { lot, p, random } = lotWith(2, { aql: 1.0 });
+    expect(p).toMatchObject({ sampleSize: 80, accept: 2, reject: 3 });
+    expect(new Set(random.items.map((i) => i.deviceId))).toEqual(new Set(selectSample(sampling.members(lot.id), 80, 20260115)));
+    expect(random.items.map((i) => i.site)).toEqual([...random.items.map((i) => i.site)].sort());
+    expect(events).toHaveLength(80);
+    const d = sampling.decide(lot.id, {}, admin);
+    expect(d).toMatchObject({ outcome: 'accept', action: 'extend', dueDate: '2030-03-01' });
+    const signed = sampling.sign(lot.id, admin);
+    expect(signed.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(() => sampling.decide(lot.id, {}, admin)).toThrow(/signed/);
+    expect(() => db.prepare(`UPDATE sampling_decisions SET outcome = 'reject'`).run()).toThrow(/immutable/);
+    expect(() => db.prepare(`DELETE FROM verifications`).run()).toThrow(/immutable/);
+    expect(sampling.audit(lot.id).map((a) => a.action)).toEqual(['lot.formed', 'plan.set', 'lists.created', ...Array(80).fill('result.recorded'), 'decision.drafted', 'decision.signed']);
+  });
+});
+
+describe('a lot with 3 failures is rejected', () => {
+  it('Re = 3 reached: reject, and its members never join a new lot', () => {
+    const db2 = openDb(':memory:');
+    const reg2 = new Registry(db2);
+    reg2.upsertDevices(registry.allDevices().map((d) => ({ input: { id: d.id, kind: d.kind, model: d.model, accuracyClass: d.accuracyClass, region: d.region, site: d.site, installDate: d.installDate }, secret: 'x'.repeat(20) })));
+    const s2 = createSampling({ db: db2, clock: new ManualClock(T0), devices: () => reg2.allDevices(), device: (id) => reg2.getDevice(id) });
+    s2.start();
+    const [lot] = s2.formLots({}, admin);
+    if (!lot) throw new Error('no lot');
+    s2.setPlan(lot.id, { scheme: 'iso2859-1', aql: 1.0 }, admin);
+    const { random } = s2.createLists(lot.id, { seed: 7, inspector: 'insp-sh' }, admin);
+    const items = random.items;
+    for (let i = 0; i < 3; i++) s2.recordResult(pass(random.id, (items[i] as { deviceId: string }).deviceId, false), { username: 'insp-sh', asInspector: true });
+    expect(() => s2.recordResult(pass(random.id, (items[3] as { deviceId: string }).deviceId, true), { username: 'someone', asInspector: true })).toThrow(/another inspector/);
+    const d = s2.decide(lot.id, {}, admin);
+    expect(d).toMatchObject({ outcome: 'reject', action: 'replace', dueDate: null });
+    s2.sign(lot.id, admin);
+    expect(s2.formLots({}, admin)).toEqual([]);
+    db2.close();
+  });
+  it('with 2 of 80 recorded and none failing, the decision is pending', () => {
+    const db3 = openDb(':memory:');
+    const reg3 = new Registry(db3);
+    reg3.upsertDevices(registry.allDevices().slice(0, 1200).map((d) => ({ input: { id: d.id, kind: d.kind, model: d.model, accuracyClass: d.accuracyClass, region: d.region, site: d.site, installDate: d.installDate }, secret: 'x'.repeat(20) })));
+    const s3 = createSampling({ db: db3, clock: new ManualClock(T0), devices: () => reg3.allDevices(), device: (id) => reg3.getDevice(id) });
+    const [lot] = s3.formLots({}, admin);
+    if (!lot) throw new Error('no lot');
+    s3.setPlan(lot.id, { scheme: 'iso2859-1', aql: 1.0 }, admin);
+    const { random } = s3.createLists(lot.id, { seed: 7, inspector: 'insp-sh' }, admin);
+    s3.recordResult(pass(random.id, (random.items[0] as { deviceId: string }).deviceId, true), { username: 'insp-sh', asInspector: true });
+    expect(() => s3.decide(lot.id, {}, admin)).toThrow(/not complete/);
+    db3.close();
+  });
+});
