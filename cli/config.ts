@@ -39,6 +39,33 @@ export const ConfigSchema = z.strictObject({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** serve the API's OpenAPI document at /docs */
   DOCS: bool.default(true),
+  /** store readings in InfluxDB at this URL (through a durable outbox under DATA_DIR); unset: the embedded SQLite store */
+  INFLUX_URL: z.url().optional(),
+  /** v2: /api/v2/write through the official client (InfluxDB 2.x, 3.x, 1.8+); v1: /write of InfluxDB 1.x */
+  INFLUX_API: z.enum(['v2', 'v1']).default('v2'),
+  /** v2: API token (also sent on /query reads) */
+  INFLUX_TOKEN: z.string().min(1).optional(),
+  INFLUX_ORG: z.string().min(1).optional(),
+  INFLUX_BUCKET: z.string().min(1).optional(),
+  /** v1: database; v2: the DBRP-mapped database InfluxQL reads use (default: the bucket's name) */
+  INFLUX_DB: z.string().min(1).optional(),
+  /** v1: credentials (basic auth) */
+  INFLUX_USER: z.string().min(1).optional(),
+  INFLUX_PASSWORD: z.string().optional(),
+  /** v1: retention policy to write to and read from (default: the database's default) */
+  INFLUX_RP: z.string().min(1).optional(),
+  /** MB; beyond this the outbox refuses readings (devices keep them, unacknowledged) until it drains */
+  INFLUX_OUTBOX_MAX_MB: z.coerce.number().positive().max(1_000_000).default(1024),
+  /** write requests in flight */
+  INFLUX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
+  /** lines per write request */
+  INFLUX_BATCH_LINES: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /** gzip write bodies (worth it over a slow link; on a LAN it costs more CPU than it saves) */
+  INFLUX_GZIP: bool.default(false),
+}).superRefine((c, ctx) => {
+  if (!c.INFLUX_URL) return;
+  const need = c.INFLUX_API === 'v2' ? (['INFLUX_TOKEN', 'INFLUX_ORG', 'INFLUX_BUCKET'] as const) : (['INFLUX_DB'] as const);
+  for (const k of need) if (!c[k]) ctx.addIssue({ code: 'custom', path: [k], message: `required when INFLUX_URL is set with INFLUX_API=${c.INFLUX_API}` });
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

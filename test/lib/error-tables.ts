@@ -7,11 +7,13 @@ import { DashboardErrors } from '../../dashboard/errors.js';
 import { SimErrors } from '../../devices-sim/errors.js';
 import { StationErrors } from '../../analytics/estimate/station/errors.js';
 import { SamplingErrors } from '../../analytics/sampling/errors.js';
+import { InfluxErrors } from '../../ingest/store/influx/errors.js';
 
 /** Every error table of the project, by the part that owns it. */
 export const ERROR_TABLES: Record<string, Record<string, ErrorSpec>> = {
   registry: { ...RegistryErrors.codes, ...CsvImportErrors.codes },
   ingest: IngestErrors.codes,
+  'ingest/store/influx': InfluxErrors.codes,
   broker: BrokerErrors.codes,
   dashboard: DashboardErrors.codes,
   'devices-sim': SimErrors.codes,

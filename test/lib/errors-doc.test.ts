@@ -23,7 +23,7 @@ describe('error codes', () => {
       for (const code of Object.keys(table)) {
         expect(seen.has(code)).toBe(false);
         seen.add(code);
-        expect(code).toMatch(/^(REG|ING|BRK|DSH|SIM|ANA|SMP)_[A-Z_]+$/);
+        expect(code).toMatch(/^(REG|ING|INFLUX|BRK|DSH|SIM|ANA|SMP)_[A-Z_]+$/);
       }
     }
   });

@@ -1,0 +1,182 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../../../lib/sqlite.js';
+
+/**
+ * The durable outbox: line-protocol lines wait here, in SQLite (WAL), until InfluxDB confirms them.
+ * AUTOINCREMENT: ids never come back after the queue drains, so the sink's cursor (take ids > the
+ * last taken) cannot skip a reused id (https://sqlite.org/autoinc.html).
+ * `seen` is the deduplication index on (device, seq) that answers append()'s new/duplicate flags;
+ * `rejected` keeps the lines InfluxDB refused with its error text (nothing is dropped silently).
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS influx_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS influx_seen (
+  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS influx_rejected (
+  id INTEGER PRIMARY KEY, line TEXT NOT NULL, status INTEGER NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS influx_counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+`;
+
+/** bytes SQLite spends per outbox row beyond the line (rowid, record header, cell pointer), roughly */
+const ROW_OVERHEAD_BYTES = 16;
+
+export interface OutboxBatch {
+  /** first and last outbox id; the batch holds every id in between */
+  lo: number;
+  hi: number;
+  ids: number[];
+  lines: string[];
+}
+
+export interface OutboxEntry {
+  deviceId: string;
+  seq: number;
+  /** ms */
+  ts: number;
+}
+
+export interface OutboxStats {
+  /** lines waiting for InfluxDB */
+  pending: number;
+  /** bytes, approximate size of the waiting lines */
+  pendingBytes: number;
+  /** lines InfluxDB confirmed, since the outbox was created */
+  written: number;
+  /** lines InfluxDB refused (kept in influx_rejected) */
+  failed: number;
+  /** readings ever accepted (rows of the deduplication index) */
+  accepted: number;
+}
+
+export class Outbox {
+  readonly #db: Db;
+  readonly #append: (entries: readonly OutboxEntry[], lineOf: (i: number) => string) => boolean[];
+  readonly #take: Statement;
+  readonly #release: (lo: number, hi: number, n: number, bytes: number) => void;
+  readonly #reject: (id: number, status: number, error: string, at: number) => void;
+  readonly #minId: Statement;
+  #pending: number;
+  #pendingBytes: number;
+  #written: number;
+  #failed: number;
+  #accepted: number;
+  #lastId = 0;
+
+  /** Creates the tables if missing, prepares every statement and reads the counters. */
+  static open(db: Db): Outbox {
+    return new Outbox(db);
+  }
+
+  private constructor(db: Db) {
+    this.#db = db;
+    db.exec(SCHEMA);
+    const seen = db.prepare(`INSERT OR IGNORE INTO influx_seen (device_id, seq, ts) VALUES (?, ?, ?)`);
+    const put = db.prepare(`INSERT INTO influx_outbox (line) VALUES (?)`);
+    const bump = db.prepare(`INSERT INTO influx_counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n`);
+    this.#append = db.transaction((entries: readonly OutboxEntry[], lineOf: (i: number) => string) => {
+      const out = new Array<boolean>(entries.length);
+      let bytes = 0;
+      let n = 0;
+      for (let i = 0; i < entries.length; i++) {
+        const e = entries[i] as OutboxEntry;
+        const isNew = seen.run(e.deviceId, e.seq, e.ts).changes === 1;
+        out[i] = isNew;
+        if (!isNew) continue;
+        const line = lineOf(i);
+        this.#lastId = Number(put.run(line).lastInsertRowid);
+        bytes += line.length + ROW_OVERHEAD_BYTES;
+        n++;
+      }
+      // counted after the commit below succeeds (a thrown error rolls back and skips this)
+      this.#pending += n;
+      this.#pendingBytes += bytes;
+      this.#accepted += n;
+      return out;
+    });
+    this.#take = db.prepare(`SELECT id, line FROM influx_outbox WHERE id > ? ORDER BY id LIMIT ?`).raw(true);
+    const del = db.prepare(`DELETE FROM influx_outbox WHERE id >= ? AND id <= ?`);
+    this.#release = db.transaction((lo: number, hi: number, n: number, bytes: number) => {
+      const gone = del.run(lo, hi).changes;
+      bump.run('written', n);
+      this.#pending -= gone;
+      this.#pendingBytes = Math.max(0, this.#pendingBytes - bytes);
+      this.#written += n;
+    });
+    const move = db.prepare(`INSERT INTO influx_rejected (line, status, error, at) SELECT line, ?, ?, ? FROM influx_outbox WHERE id = ?`);
+    const del1 = db.prepare(`DELETE FROM influx_outbox WHERE id = ?`);
+    const getLine = db.prepare(`SELECT length(line) AS n FROM influx_outbox WHERE id = ?`);
+    this.#reject = db.transaction((id: number, status: number, error: string, at: number) => {
+      const row = getLine.get(id) as { n: number } | undefined;
+      if (!row) return;
+      move.run(status, error.slice(0, 2000), at, id);
+      del1.run(id);
+      this.#pending--;
+      this.#pendingBytes = Math.max(0, this.#pendingBytes - row.n - ROW_OVERHEAD_BYTES);
+      this.#failed++;
+    });
+    this.#minId = db.prepare(`SELECT min(id) AS id FROM influx_outbox`);
+    const p = db.prepare(`SELECT count(*) AS n, coalesce(sum(length(line)), 0) AS b FROM influx_outbox`).get() as { n: number; b: number };
+    this.#lastId = (db.prepare(`SELECT coalesce(max(id), 0) AS id FROM influx_outbox`).get() as { id: number }).id;
+    this.#pending = p.n;
+    this.#pendingBytes = p.b + p.n * ROW_OVERHEAD_BYTES;
+    this.#failed = (db.prepare(`SELECT count(*) AS n FROM influx_rejected`).get() as { n: number }).n;
+    this.#accepted = (db.prepare(`SELECT count(*) AS n FROM influx_seen`).get() as { n: number }).n;
+    this.#written = (db.prepare(`SELECT n FROM influx_counters WHERE name = 'written'`).get() as { n: number } | undefined)?.n ?? 0;
+  }
+
+  /**
+   * Records the entries in one transaction: new ones (by device and seq) get their line queued,
+   * duplicates nothing. Returns the new/duplicate flags. `lineOf(i)` is called for new entries only,
+   * so redeliveries cost no encoding.
+   */
+  append(entries: readonly OutboxEntry[], lineOf: (i: number) => string): boolean[] {
+    return this.#append(entries, lineOf);
+  }
+
+  /** up to `limit` queued lines with id > afterId, oldest first; null when there are none */
+  take(afterId: number, limit: number): OutboxBatch | null {
+    const rows = this.#take.all(afterId, limit) as [number, string][];
+    if (rows.length === 0) return null;
+    const ids = new Array<number>(rows.length);
+    const lines = new Array<string>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i] as [number, string];
+      ids[i] = r[0];
+      lines[i] = r[1];
+    }
+    return { lo: ids[0] as number, hi: ids[ids.length - 1] as number, ids, lines };
+  }
+
+  /** InfluxDB confirmed the lines with ids lo..hi (all of them, contiguous in the outbox) */
+  release(lo: number, hi: number, lines: readonly string[]): void {
+    let bytes = 0;
+    for (const l of lines) bytes += l.length + ROW_OVERHEAD_BYTES;
+    this.#release(lo, hi, lines.length, bytes);
+  }
+
+  /** InfluxDB refused this line: it leaves the queue for influx_rejected, with the error text */
+  reject(id: number, status: number, error: string, at: number): void {
+    this.#reject(id, status, error, at);
+  }
+
+  /** the oldest queued id, or null when the queue is empty */
+  oldestId(): number | null {
+    return (this.#minId.get() as { id: number | null }).id;
+  }
+
+  /** the newest id queued (by this process, or left queued by the last one; 0 when none) */
+  newestId(): number {
+    return this.#lastId;
+  }
+
+  rejected(limit = 100): { line: string; status: number; error: string; at: number }[] {
+    return this.#db.prepare(`SELECT line, status, error, at FROM influx_rejected ORDER BY id DESC LIMIT ?`).all(limit) as { line: string; status: number; error: string; at: number }[];
+  }
+
+  stats(): OutboxStats {
+    return { pending: this.#pending, pendingBytes: this.#pendingBytes, written: this.#written, failed: this.#failed, accepted: this.#accepted };
+  }
+}
