@@ -149,6 +149,8 @@ export function createAnalytics(opts: AnalyticsOptions) {
   const grades: Record<Grade, number> = { A: 0, B: 0, C: 0, D: 0 };
   let readings = 0;
   let samples = 0;
+  /** replaying history after a restart: rebuild state, raise nothing already raised before */
+  let muted = false;
   const history = opts.history === true;
   if (history) opts.db.exec(HISTORY_SCHEMA);
   const hst = history
@@ -218,6 +220,12 @@ export function createAnalytics(opts: AnalyticsOptions) {
       samples++;
       const change = st.monitor.observe(s.ts, s.ratio, s.sd);
       hst?.estimate.run(s.deviceId, s.ts, s.ratio, s.sd, s.error, st.monitor.pOut);
+      const p = st.monitor.pOut;
+      st.outRun = p >= policy.replaceP && s.provisional !== true ? st.outRun + 1 : 0;
+      if (muted) {
+        regrade(st, s.ts);
+        return;
+      }
       if (change) {
         const dir = change.direction > 0 ? ['偏正', 'upward'] : ['偏负', 'downward'];
         alerts.raise(subject(st), CHANGE_ALERT[change.kind], s.ts,
@@ -226,8 +234,6 @@ export function createAnalytics(opts: AnalyticsOptions) {
       } else if (!st.monitor.change) {
         for (const t of ['step', 'drift'] as const) if (alerts.isActive(s.deviceId, t)) alerts.clear(s.deviceId, t, s.ts);
       }
-      const p = st.monitor.pOut;
-      st.outRun = p >= policy.replaceP && s.provisional !== true ? st.outRun + 1 : 0;
       if (p >= policy.replaceP && st.outRun >= policy.persist && st.monitor.n >= policy.minEstimates) {
         st.calm = 0;
         alerts.raise(subject(st), 'out_of_tolerance', s.ts,
@@ -242,7 +248,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       const st = instruments.get(t.deviceId);
       if (!st) return;
       if (st.tamper.length < 20) st.tamper.push({ code: t.code, zh: t.zh, en: t.en, at: t.ts });
-      alerts.raise(subject(st), 'tamper', t.ts, { zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` }, { code: t.code });
+      if (!muted) alerts.raise(subject(st), 'tamper', t.ts, { zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` }, { code: t.code });
       regrade(st, t.ts);
     },
   };
@@ -257,7 +263,9 @@ export function createAnalytics(opts: AnalyticsOptions) {
       const silent = st.lastTs !== -Infinity ? site.watermark - st.lastTs > silentAfter : false;
       if (silent !== st.silent) {
         st.silent = silent;
-        if (silent) alerts.raise(subject(st), 'silent', site.watermark, { zh: '设备停止上报数据', en: 'The device has stopped reporting' }, { lastTs: st.lastTs });
+        if (muted) {
+          // state only while replaying
+        } else if (silent) alerts.raise(subject(st), 'silent', site.watermark, { zh: '设备停止上报数据', en: 'The device has stopped reporting' }, { lastTs: st.lastTs });
         else alerts.clear(id, 'silent', site.watermark);
         regrade(st, site.watermark);
       }
@@ -288,7 +296,9 @@ export function createAnalytics(opts: AnalyticsOptions) {
         const flag = Number.isFinite(skew) && Math.abs(skew) > skewFlag;
         if (flag !== st.clockFlag) {
           st.clockFlag = flag;
-          if (flag) alerts.raise(subject(st), 'clock_skew', ts, { zh: `设备时钟偏差 ${Math.round(skew / 1000)} 秒`, en: `Device clock off by ${Math.round(skew / 1000)} s` }, { skewMs: skew });
+          if (muted) {
+            // state only while replaying
+          } else if (flag) alerts.raise(subject(st), 'clock_skew', ts, { zh: `设备时钟偏差 ${Math.round(skew / 1000)} 秒`, en: `Device clock off by ${Math.round(skew / 1000)} s` }, { skewMs: skew });
           else alerts.clear(r.deviceId, 'clock_skew', ts);
         }
         if (ts > st.lastTs) st.lastTs = ts;
@@ -296,6 +306,18 @@ export function createAnalytics(opts: AnalyticsOptions) {
         if (ts > cur.watermark) cur.watermark = ts;
         cur.estimator.add(skewed ? { ...r, ts } : r);
       }
+    },
+    /**
+     * Restart safety: between begin and end, readings replayed from the store rebuild the
+     * estimators and monitors without raising again what was raised before the restart
+     * (alerts, orders and grade history are durable in `db`). Readings that arrive late later
+     * are folded in by the estimators like any other.
+     */
+    beginReplay(): void {
+      muted = true;
+    },
+    endReplay(): void {
+      muted = false;
     },
     /** Processes what the sites have completed. */
     flush(): void {
