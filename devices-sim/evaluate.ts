@@ -45,6 +45,8 @@ export interface EvalResult {
   runtimeSec: number;
   /** what the analytics missed, by kind and fault type: where its limits are */
   missedByType: Record<string, number>;
+  /** false replacements by kind and the evidence behind them */
+  falseReplacementsByCause: Record<string, number>;
 }
 
 export interface EvalOptions {
@@ -97,10 +99,12 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
   const firstFlag = new Map<string, number>();
   const tamperFlag = new Map<string, number>();
   const orderedAt = new Map<string, number>();
+  const orderBasis = new Map<string, string>();
   const alertsOnHealthy = { count: 0 };
   const faulty = new Set(truth.faulty().map((d) => d.id));
   analytics.onOrder((o) => {
     orderedAt.set(o.deviceId, o.issuedAt);
+    orderBasis.set(o.deviceId, `${o.basis}:${o.reasons.map((r) => r.code).join('+')}`);
     if (!firstFlag.has(o.deviceId)) firstFlag.set(o.deviceId, o.issuedAt);
     if (o.basis === 'tamper' && !tamperFlag.has(o.deviceId)) tamperFlag.set(o.deviceId, o.issuedAt);
   });
@@ -142,6 +146,7 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
   const delays: number[] = [];
   const missedByType: Record<string, number> = {};
   const faultsByType: Record<string, number> = {};
+  const falseReplacementsByCause: Record<string, number> = {};
   let faults = 0;
   let outOfTolerance = 0;
   let detected = 0;
@@ -170,7 +175,11 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
     }
     if (crossing === null) {
       neverOut++;
-      if (orderedAt.has(d.id)) falseReplacements++;
+      if (orderedAt.has(d.id)) {
+        falseReplacements++;
+        const cause = `${d.kind}:${orderBasis.get(d.id) ?? ''}`;
+        falseReplacementsByCause[cause] = (falseReplacementsByCause[cause] ?? 0) + 1;
+      }
     }
     if (fs.length === 0) healthyGraded++;
     if (fs.length > 0 && crossing !== null) {
@@ -214,5 +223,6 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
     readings,
     runtimeSec: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
     missedByType,
+    falseReplacementsByCause,
   };
 }

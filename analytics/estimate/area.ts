@@ -56,6 +56,8 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
   const stuck = new Map<string, StuckWatch>();
   for (const d of customers) stuck.set(d.id, new StuckWatch());
   let lastDay = -Infinity;
+  /** consecutive settled days each meter's estimate showed a bypass */
+  const bypassDays = new Map<string, number>();
 
   return {
     add(r: Accepted): void {
@@ -91,8 +93,14 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
         const est = balance.estimate(d.id);
         if (!est) continue;
         const m = mpe.get(d.id) as number;
-        out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error, provisional: ts < balance.unsettledUntil });
-        if (est.error < bypassError && est.error + 3 * est.sd < bypassError / 2) {
+        const provisional = ts < balance.unsettledUntil;
+        out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error, provisional });
+        // a bypass must show on two settled days running: a balance re-learning after a
+        // neighbour's step can swing a healthy meter's estimate that far for a day
+        const bypass = !provisional && est.error < bypassError && est.error + 3 * est.sd < bypassError / 2;
+        const run = bypass ? (bypassDays.get(d.id) ?? 0) + 1 : 0;
+        bypassDays.set(d.id, run);
+        if (run === 2) {
           out.tamper({ deviceId: d.id, ts, code: 'bypass', zh: `能量平衡显示该表少计 ${Math.round(-est.error * 100)}%，疑似旁路窃电`, en: `the energy balance shows the meter under-registering by ${Math.round(-est.error * 100)}%, a bypass signature` });
         }
       }
