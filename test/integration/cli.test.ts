@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { openDb } from '../../lib/sqlite.js';
+import { Registry } from '../../registry/registry.js';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '../../dist/cli/driftwatch.js');
+
+describe('the driftwatch command', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'driftwatch-cli-'));
+  const env = { ...process.env, DATA_DIR: dataDir };
+
+  it('adds a device and prints its secret once; the registry keeps only a hash that verifies it', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'devices', 'add', '--id', 'ZJ-M001-S01', '--kind', 'scale', '--model', 'ACS-30', '--class', 'III', '--region', 'ZJ', '--site', 'ZJ-M001', '--role', 'trade'], { env });
+    const { id, secret } = JSON.parse(stdout) as { id: string; secret: string };
+    expect(id).toBe('ZJ-M001-S01');
+    const db = openDb(join(dataDir, 'registry.db'));
+    const reg = new Registry(db);
+    expect(await reg.authenticateDevice(id, secret)).not.toBeNull();
+    expect(JSON.stringify(db.prepare('SELECT * FROM devices').all())).not.toContain(secret);
+    db.close();
+  });
+
+  it('imports a CSV with a per-row report and a non-zero exit when a row fails', async () => {
+    const csv = join(dataDir, 'devices.csv');
+    writeFileSync(csv, 'id,kind,model,accuracyClass,region,site,role,installDate\nAH-A002-M001,meter,DDZY-1,2,AH,AH-A002,customer,2021-06-01\nAH-A002-M002,meter,DDZY-1,2,XX,AH-A002,customer,2021-06-01\nAH-A002-M003,meter,DDZY-1,2,AH,AH-A002,customer,2021-06-01\n');
+    const r = await run(process.execPath, [CLI, 'devices', 'import', csv], { env }).then(
+      (x) => ({ code: 0, stdout: x.stdout }),
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(r.code).toBe(2);
+    const report = JSON.parse(r.stdout) as { created: { row: number; id: string }[]; failed: { row: number }[] };
+    expect(report.created.map((c) => c.id)).toEqual(['AH-A002-M001', 'AH-A002-M003']);
+    expect(report.failed.map((f) => f.row)).toEqual([3]);
+  });
+
+  it('names a bad setting and exits with EX_CONFIG', async () => {
+    const r = await run(process.execPath, [CLI, 'start'], { env: { ...env, PORT: 'eighty' } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain('PORT="eighty"');
+  });
+
+  it('prints an ISO 2859-1 plan', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'sampling-plan', '--lot-size', '1200', '--aql', '1.0', '--json']);
+    expect(JSON.parse(stdout)).toEqual({ codeLetter: 'J', sampleSize: 80, accept: 2, reject: 3 });
+  });
+});
