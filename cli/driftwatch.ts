@@ -121,6 +121,21 @@ program
   });
 
 program
+  .command('bench')
+  .description('run a benchmark from bench/ (analytics, ingest, influx, sim); prints one JSON object')
+  .argument('<name>')
+  .argument('[args...]', 'passed to the benchmark')
+  .allowUnknownOption()
+  .action(async (name: string, args: string[]) => {
+    const { spawnSync } = await import('node:child_process');
+    const { existsSync } = await import('node:fs');
+    const file = new URL(`../bench/${name}.js`, import.meta.url);
+    if (!/^[a-z-]+$/.test(name) || !existsSync(file)) throw new InvalidArgumentError(`no benchmark named ${name}`);
+    const r = spawnSync(process.execPath, ['--expose-gc', file.pathname, ...args], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+  });
+
+program
   .command('eval')
   .description('run a scenario through the simulator and the analytics in-process, in accelerated event time, and score it against ground truth')
   .requiredOption('--scenario <file>', 'scenario JSON (docs/scenarios.md)')
