@@ -104,6 +104,10 @@ interface Site {
   /** ms, newest event time seen in the site */
   watermark: number;
   lastQualityDay: number;
+  /** instruments that recently qualified for replacement on inaccuracy */
+  qualifying: { id: string; at: number }[];
+  /** ms: inaccuracy orders of this site are held until then */
+  heldUntil: number;
 }
 
 export interface AnalyticsStats {
@@ -175,7 +179,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
     const type = siteType(devices);
     const factory = type ? factories[type] : undefined;
     const estimator: SiteEstimator = factory ? factory(name, devices) : { add() {}, flush() {} };
-    s = { name, estimator, members: new Set(devices.map((d) => d.id)), watermark: -Infinity, lastQualityDay: -Infinity };
+    s = { name, estimator, members: new Set(devices.map((d) => d.id)), watermark: -Infinity, lastQualityDay: -Infinity, qualifying: [], heldUntil: -Infinity };
     for (const d of devices) {
       if (!instruments.has(d.id)) {
         instruments.set(d.id, new InstrumentState(d));
@@ -188,17 +192,46 @@ export function createAnalytics(opts: AnalyticsOptions) {
 
   const subject = (st: InstrumentState) => ({ deviceId: st.device.id, region: st.device.region, kind: st.device.kind as Kind });
 
+  /**
+   * Area coherence: one estimator disturbed (several faults interacting, a head-meter problem)
+   * makes several of its instruments look out of tolerance at once, while real failures are rare
+   * and independent. When `policy.coherenceCount` instruments of one site qualify for replacement
+   * on inaccuracy within `policy.coherenceWindowMs`, the site's inaccuracy orders are held for
+   * the same window and an on-site check is asked for instead; tamper orders are not held.
+   */
+  function siteHolds(site: Site, deviceId: string, at: number): boolean {
+    if (at < site.heldUntil) return true;
+    site.qualifying = site.qualifying.filter((q) => q.at > at - policy.coherenceWindowMs && q.id !== deviceId);
+    site.qualifying.push({ id: deviceId, at });
+    if (site.qualifying.length >= policy.coherenceCount) {
+      site.heldUntil = at + policy.coherenceWindowMs;
+      log.warn({ site: site.name, instruments: site.qualifying.map((q) => q.id) }, 'several instruments of one site look out of tolerance at once: orders held, site check needed');
+      return true;
+    }
+    return false;
+  }
+
   function regrade(st: InstrumentState, at: number): void {
     const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: 0 }, st.tamper, policy, st.outRun);
     st.evaluation = ev;
+    const basis = st.tamper.length > 0 ? 'tamper' : 'inaccuracy';
+    const site = sites.get(st.device.site);
+    if (ev.replace && basis === 'inaccuracy' && !orders.hasOpen(st.device.id) && site && siteHolds(site, st.device.id, at)) {
+      ev.grade = 'C';
+      ev.replace = false;
+      ev.reasons.push({
+        code: 'site_incoherent',
+        zh: '同一台区/站点多台器具同时显示超差，可能是估计受扰动：暂缓更换，请现场核查',
+        en: 'Several instruments of this site look out of tolerance at once, which points at a disturbed estimate: replacement held, check on site',
+      });
+    }
     if (ev.grade !== st.grade) {
       grades[st.grade]--;
       grades[ev.grade]++;
       st.grade = ev.grade;
-      hst?.grade.run(st.device.id, at, ev.grade, JSON.stringify(ev.reasons));
+      if (!muted) hst?.grade.run(st.device.id, at, ev.grade, JSON.stringify(ev.reasons));
     }
-    const basis = st.tamper.length > 0 ? 'tamper' : 'inaccuracy';
-    if (ev.replace && !orders.hasOpen(st.device.id)) {
+    if (ev.replace && !muted && !orders.hasOpen(st.device.id)) {
       const o = orders.issue({
         deviceId: st.device.id,
         region: st.device.region,

@@ -2,10 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAnalytics } from '../analytics/index.js';
+import { warmUp } from '../analytics/replay.js';
+import { createSampling } from '../analytics/sampling/sampling.js';
 import { createBroker } from '../broker/broker.js';
 import { createExternalSource } from '../broker/external.js';
 import { createDashboard } from '../dashboard/index.js';
 import { createIngest } from '../ingest/ingest.js';
+import { createInfluxStore, type InfluxTelemetryStore } from '../ingest/store/influx/store.js';
+import type { TelemetryStore } from '../ingest/store/port.js';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.js';
 import { AcceleratedClock, systemClock, type Clock } from '../lib/clock.js';
 import { createLogger, type Logger } from '../lib/log.js';
@@ -39,6 +43,34 @@ function servicePassword(cfg: Config): string {
 }
 
 /**
+ * InfluxDB when INFLUX_URL is set: its outbox lives in telemetry.db next to the quarantine, with
+ * the same durability setting, so an acknowledged reading is on local disk before the PUBACK.
+ */
+function influxStore(cfg: Config, registry: ReturnType<typeof openRegistry>['registry'], db: ReturnType<typeof openDb>, clock: Clock, log: Logger): InfluxTelemetryStore | null {
+  if (!cfg.INFLUX_URL) return null;
+  const rp = cfg.INFLUX_RP ? { rp: cfg.INFLUX_RP } : {};
+  const connection =
+    cfg.INFLUX_API === 'v2'
+      ? { api: 'v2' as const, url: cfg.INFLUX_URL, token: cfg.INFLUX_TOKEN ?? '', org: cfg.INFLUX_ORG ?? '', bucket: cfg.INFLUX_BUCKET ?? '', ...(cfg.INFLUX_DB ? { db: cfg.INFLUX_DB } : {}), ...rp }
+      : { api: 'v1' as const, url: cfg.INFLUX_URL, db: cfg.INFLUX_DB ?? '', ...rp, ...(cfg.INFLUX_USER ? { user: cfg.INFLUX_USER } : {}), ...(cfg.INFLUX_PASSWORD !== undefined ? { password: cfg.INFLUX_PASSWORD } : {}) };
+  log.info({ url: cfg.INFLUX_URL, api: cfg.INFLUX_API }, 'telemetry store: InfluxDB through the outbox');
+  return createInfluxStore({
+    connection,
+    outbox: { db },
+    outboxMaxBytes: cfg.INFLUX_OUTBOX_MAX_MB * 1024 * 1024,
+    deviceTags: (id) => {
+      const d = registry.getDevice(id);
+      return d ? { model: d.model, class: d.accuracyClass } : undefined;
+    },
+    clock,
+    logger: log.child({ part: 'influx' }),
+    inFlight: cfg.INFLUX_IN_FLIGHT,
+    batchLines: cfg.INFLUX_BATCH_LINES,
+    gzip: cfg.INFLUX_GZIP,
+  });
+}
+
+/**
  * The composition root: reads nothing but the validated config, wires the parts, owns the ports
  * and the signals. Shutdown runs in reverse order of the data's path: stop the fleet, stop taking
  * messages, commit what ingest holds, then close the API and the databases.
@@ -55,7 +87,9 @@ export async function runPlatform(cfg: Config): Promise<void> {
   const clock: Clock = demo ? new AcceleratedClock(Date.now() - cfg.SIM_DAYS_BACK * 86_400_000, cfg.SIM_SPEED) : systemClock;
 
   const telemetryDb = openDb(join(cfg.DATA_DIR, 'telemetry.db'), { synchronous: cfg.DURABILITY === 'full' ? 'FULL' : 'NORMAL' });
-  const store = SqliteTelemetryStore.open({ db: telemetryDb });
+  const influx = influxStore(cfg, reg.registry, telemetryDb, clock, log);
+  const store: TelemetryStore = influx ?? SqliteTelemetryStore.open({ db: telemetryDb });
+  influx?.start();
   const ingest = createIngest({ store, quarantineDb: telemetryDb, clock, logger: log.child({ part: 'ingest' }) });
   await ingest.start();
   const analyticsDb = openDb(join(cfg.DATA_DIR, 'analytics.db'), { synchronous: 'NORMAL' });
@@ -66,7 +100,26 @@ export async function runPlatform(cfg: Config): Promise<void> {
     logger: log.child({ part: 'analytics' }),
     history: true,
   });
+  // restart safety: the store is the checkpoint; replay its recent readings before taking new ones
+  await warmUp({
+    analytics,
+    store,
+    devices: reg.registry.allDevices(),
+    fromMs: clock.now() - 45 * 86_400_000,
+    toMs: clock.now() + 86_400_000,
+    logger: log.child({ part: 'analytics' }),
+  });
   ingest.onAccepted((batch) => analytics.ingest(batch));
+  const sampling = createSampling({
+    db: analyticsDb,
+    clock,
+    devices: () => reg.registry.allDevices(),
+    device: (id) => reg.registry.getDevice(id),
+    grade: (id) => analytics.grade(id),
+    onVerification: (v) => void analytics.recordVerification(v.deviceId, v),
+    logger: log.child({ part: 'sampling' }),
+  });
+  sampling.start();
   // estimators fold readings in as they come; completed periods are processed once a second
   const analyticsTimer = setInterval(() => analytics.flush(), 1000);
 
@@ -90,8 +143,36 @@ export async function runPlatform(cfg: Config): Promise<void> {
     log.info({ port, host: cfg.HOST }, 'MQTT broker listening');
   }
 
+  // Alerts go out on `alerts/{region}` as they open and change (QoS 1, not retained: a
+  // subscriber that needs the current list asks the API), for control rooms that speak MQTT.
+  const offAlerts = broker
+    ? analytics.alerts.onChange((a, change) => {
+        const payload = Buffer.from(JSON.stringify({ change, alert: { id: a.id, deviceId: a.deviceId, region: a.region, kind: a.kind, type: a.type, severity: a.severity, status: a.status, openedAt: a.openedAt, updatedAt: a.updatedAt, summary: a.summary } }));
+        broker?.aedes.publish({ cmd: 'publish', topic: `alerts/${a.region}`, payload, qos: 1, retain: false, dup: false }, (err) => {
+          if (err) log.warn({ err, alert: a.id }, 'alert not published on MQTT');
+        });
+      })
+    : () => {};
+
   const dashboard = createDashboard({
     registry: reg.registry,
+    analytics,
+    sampling,
+    auditDb: reg.db,
+    metrics: () => {
+      const i = ingest.stats();
+      const st = store.stats();
+      return {
+        received: i.received,
+        accepted: i.accepted,
+        duplicates: i.duplicates,
+        quarantined: i.quarantined,
+        ingestPending: i.pending,
+        storePending: st.pending,
+        mqttConnections: broker?.stats().connections ?? 0,
+        analyticsLagMs: analytics.stats().lagMs,
+      };
+    },
     store,
     quarantine: ingest.quarantine,
     stats: () => ({
@@ -99,6 +180,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
       clock: { now: new Date(clock.now()).toISOString(), speed: clock instanceof AcceleratedClock ? clock.speed : 1 },
       ingest: ingest.stats(),
       store: store.stats(),
+      influx: influx?.outboxStats() ?? null,
       broker: broker?.stats() ?? null,
       externalSource: external?.stats() ?? null,
       analytics: analytics.stats(),
@@ -138,12 +220,14 @@ export async function runPlatform(cfg: Config): Promise<void> {
     timer.unref();
     try {
       await fleet?.close();
+      offAlerts();
       await broker?.close();
       await external?.close();
       await ingest.close();
       clearInterval(analyticsTimer);
       analytics.flush();
       await analytics.close();
+      sampling.close();
       analyticsDb.close();
       await dashboard.close();
       await store.close();

@@ -11,6 +11,15 @@ import { healthRoutes } from './routes/health.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import { readingsRoutes } from './routes/readings.js';
 import { statsRoutes } from './routes/stats.js';
+import { alertRoutes } from './routes/alerts.js';
+import { instrumentRoutes } from './routes/instrument.js';
+import { overviewRoutes } from './routes/overview.js';
+import { streamRoutes } from './routes/stream.js';
+import { userRoutes } from './routes/users.js';
+import { samplingRoutes } from './routes/sampling.js';
+import { createAuditLog, type AuditLog } from './audit.js';
+import { createMetrics } from './metrics.js';
+import { registerWeb } from './web.js';
 import type { DashboardOptions } from './types.js';
 
 /** bytes: JSON bodies are small; the CSV import route raises its own limit */
@@ -20,9 +29,10 @@ export const BODY_LIMIT = 1024 * 1024;
  * Builds the API without listening (fastify's app/server split): tests drive it with inject,
  * createDashboard listens. Plugins register lazily, so nothing runs until ready() or listen().
  */
-export function buildApp(opts: DashboardOptions): FastifyInstance {
+export function buildApp(opts: DashboardOptions, given?: AuditLog): FastifyInstance {
   const version = opts.version ?? '0.0.0';
-  const base = { bodyLimit: BODY_LIMIT, trustProxy: opts.trustProxy ?? false, return503OnClosing: true };
+  // forceCloseConnections: live streams and kept-alive sockets would otherwise hold close() open.
+  const base = { bodyLimit: BODY_LIMIT, trustProxy: opts.trustProxy ?? false, return503OnClosing: true, forceCloseConnections: true };
   // Widened to fastify's logger interface so the instance has the plain FastifyInstance type.
   const loggerInstance: FastifyBaseLogger | false = opts.logger;
   const app: FastifyInstance = loggerInstance === false ? Fastify({ ...base, logger: false }) : Fastify({ ...base, loggerInstance });
@@ -32,6 +42,10 @@ export function buildApp(opts: DashboardOptions): FastifyInstance {
   installErrorHandler(app);
   // Before any route is registered: the onRoute check must see every one of them.
   installAuth(app, opts.registry);
+  const audit = given ?? createAuditLog({ db: opts.auditDb, clock: opts.clock });
+  // An audit log built here is this app's to close; one handed in belongs to the caller.
+  if (!given) app.addHook('onClose', async () => audit.close());
+  createMetrics(opts.metrics).install(app);
 
   // Default helmet headers; no CORS plugin, so browsers keep the same-origin policy.
   void app.register(helmet, { global: true });
@@ -46,10 +60,20 @@ export function buildApp(opts: DashboardOptions): FastifyInstance {
   const startedAt = opts.clock.now();
 
   void app.register(healthRoutes, { clock: opts.clock, version, startedAt });
-  void app.register(authRoutes, { registry: opts.registry, limiter });
-  void app.register(deviceRoutes, { registry: opts.registry });
+  void app.register(authRoutes, { registry: opts.registry, limiter, audit });
+  void app.register(deviceRoutes, { registry: opts.registry, audit });
   void app.register(readingsRoutes, { registry: opts.registry, store: opts.store, clock: opts.clock });
   void app.register(quarantineRoutes, { quarantine: opts.quarantine });
   void app.register(statsRoutes, { stats: opts.stats });
+  void app.register(userRoutes, { registry: opts.registry, audit });
+  const analytics = opts.analytics;
+  if (analytics) {
+    void app.register(alertRoutes, { analytics, audit, clock: opts.clock });
+    void app.register(streamRoutes, { analytics, registry: opts.registry, ...opts.stream });
+    void app.register(instrumentRoutes, { analytics, registry: opts.registry, clock: opts.clock });
+    void app.register(overviewRoutes, { analytics, registry: opts.registry, clock: opts.clock });
+  }
+  if (opts.sampling) void app.register(samplingRoutes, { sampling: opts.sampling });
+  if (opts.web ?? true) registerWeb(app);
   return app;
 }

@@ -17,8 +17,11 @@ declare module 'fastify' {
   }
 }
 
-/** Prefixes whose routes are public however they were registered (the documentation plugin's). */
-const PUBLIC_PREFIXES = ['/docs'];
+/**
+ * Prefixes whose routes are public however they were registered: the documentation plugin's and
+ * the web page's static files (code and styles only; every datum comes through the API).
+ */
+const PUBLIC_PREFIXES = ['/docs', '/app/'];
 
 /** The bearer token of a request, or null. */
 export function bearerToken(request: FastifyRequest): string | null {

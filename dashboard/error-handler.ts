@@ -2,9 +2,22 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { DriftwatchError } from '../lib/errors.js';
 import { DashboardErrors, type DashboardErrorCode } from './errors.js';
 
+/**
+ * An RFC 9457 problem document. `code` is the stable machine-readable key; `error` repeats code
+ * and message in the shape the API answered with before problem documents, for existing clients
+ * (RFC 9457 section 3.2 allows extension members).
+ */
 export interface ErrorBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
   error: { code: string; message: string };
 }
+
+/** The problem type URI of a code: a URN, since the codes are documented in docs, not at a URL. */
+export const problemType = (code: string): string => `urn:driftwatch:error:${code}`;
 
 /** fastify's own codes that are the client's fault, mapped to ours (fastify docs, Errors reference). */
 const FASTIFY_CODES: Record<string, DashboardErrorCode> = {
@@ -27,11 +40,12 @@ function validationMessage(err: FastifyError): string {
 }
 
 function send(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  const body: ErrorBody = { error: { code, message } };
-  return reply.code(status).type('application/json; charset=utf-8').send(body);
+  const title = (DashboardErrors.codes as Record<string, { message: string } | undefined>)[code]?.message ?? code;
+  const body: ErrorBody = { type: problemType(code), title, status, detail: message, code, error: { code, message } };
+  return reply.code(status).type('application/problem+json; charset=utf-8').send(body);
 }
 
-/** Every error leaves as `{error: {code, message}}`; nothing internal leaks on a 500. */
+/** Every error leaves as an `application/problem+json` document with a stable code; nothing internal leaks on a 500. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | DriftwatchError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof DriftwatchError) {

@@ -14,6 +14,7 @@ export const DashboardErrors = errorTable({
   DSH_BAD_REQUEST: { message: 'invalid request', status: 400 },
   DSH_BODY_TOO_LARGE: { message: 'request body is too large', status: 413 },
   DSH_UNSUPPORTED_MEDIA_TYPE: { message: 'unsupported content type', status: 415 },
+  DSH_STREAM_LIMIT: { message: 'too many live streams open; try again later', status: 503 },
   DSH_INTERNAL: { message: 'internal error', status: 500 },
 });
 

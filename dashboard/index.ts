@@ -1,12 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { createAuditLog, type AuditLog } from './audit.js';
 import type { DashboardOptions } from './types.js';
 
-export type { DashboardOptions, QuarantineItem, QuarantineQuery, QuarantineReader, LoginLimitOptions } from './types.js';
+export type { AuditAction, AuditEntry, AuditLog } from './audit.js';
+export type { DashboardOptions, AnalyticsView, MetricsSnapshot, QuarantineItem, QuarantineQuery, QuarantineReader, LoginLimitOptions } from './types.js';
 export { DashboardErrors } from './errors.js';
 
 export interface Dashboard {
   readonly app: FastifyInstance;
+  /** logins and state changes, for the CLI and tests */
+  readonly audit: AuditLog;
   /** Starts listening; resolves to the bound port (pass 0 for a free one). */
   listen(port: number, host: string): Promise<{ port: number }>;
   /** Stops accepting connections and waits for in-flight requests; safe to call twice. */
@@ -14,17 +18,19 @@ export interface Dashboard {
 }
 
 export function createDashboard(opts: DashboardOptions): Dashboard {
-  const app = buildApp(opts);
+  const audit = createAuditLog({ db: opts.auditDb, clock: opts.clock });
+  const app = buildApp(opts, audit);
   let closing: Promise<void> | null = null;
   return {
     app,
+    audit,
     async listen(port, host) {
       await app.listen({ port, host });
       const addr = app.server.address();
       return { port: typeof addr === 'object' && addr ? addr.port : port };
     },
     close() {
-      closing ??= app.close();
+      closing ??= app.close().then(() => audit.close());
       return closing;
     },
   };

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { KINDS, REGIONS } from '../ingest/readings.js';
-import { DEVICE_ID } from '../registry/schema.js';
+import { DEVICE_ID, ROLES } from '../registry/schema.js';
+import { ALERT_STATUSES, ALERT_TYPES } from '../analytics/state/alerts.js';
+import { AUDIT_ACTIONS } from './audit.js';
 
 /** Built once at load; fastify-type-provider-zod validates with them and they feed the OpenAPI document. */
 
@@ -51,4 +53,64 @@ export const QuarantineQuery = z.strictObject({
 export const LoginBody = z.strictObject({
   username: z.string().min(1).max(64),
   password: z.string().min(1).max(200),
+});
+
+export const ALERT_PAGE = { default: 50, max: 500 } as const;
+export const ORDER_PAGE = { default: 50, max: 500 } as const;
+export const AUDIT_PAGE = { default: 100, max: 1000 } as const;
+export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
+
+const idCursor = z.coerce.number().int().min(1).optional();
+
+export const AlertListQuery = z.strictObject({
+  status: z.enum(ALERT_STATUSES).optional(),
+  region: z.enum(REGIONS).optional(),
+  kind: z.enum(KINDS).optional(),
+  type: z.enum(ALERT_TYPES).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  deviceId: DEVICE_ID.optional(),
+  cursor: idCursor,
+  limit: limit(ALERT_PAGE.max, ALERT_PAGE.default),
+  format: z.enum(['json', 'csv']).default('json'),
+});
+
+export const AlertParams = z.object({ id: z.coerce.number().int().min(1) });
+
+export const CommentBody = z.strictObject({
+  comment: z.string().trim().min(1).max(1000),
+});
+
+export const OrderListQuery = z.strictObject({
+  status: z.enum(['open', 'done', 'cancelled']).optional(),
+  region: z.enum(REGIONS).optional(),
+  cursor: idCursor,
+  limit: limit(ORDER_PAGE.max, ORDER_PAGE.default),
+});
+
+export const EstimatesQuery = z.strictObject({
+  from: Instant.optional(),
+  to: Instant.optional(),
+  /** points after server-side downsampling */
+  points: z.coerce.number().int().min(10).max(5000).default(500),
+});
+
+export const OverviewQuery = z.strictObject({
+  region: z.enum(REGIONS).optional(),
+  /** days of the alerts-per-day series, ending today (platform time) */
+  days: z.coerce.number().int().min(1).max(365).default(30),
+});
+
+export const UserBody = z.strictObject({
+  username: z.string().regex(/^[a-z0-9_.-]{2,32}$/),
+  password: z.string().min(10).max(200),
+  role: z.enum(ROLES),
+  regions: z.array(z.enum(REGIONS)).max(REGIONS.length).default([]),
+  displayName: z.string().max(64).optional(),
+});
+
+export const AuditQuery = z.strictObject({
+  limit: limit(AUDIT_PAGE.max, AUDIT_PAGE.default),
+  cursor: idCursor,
+  actor: z.string().min(1).max(64).optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
 });

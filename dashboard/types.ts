@@ -3,6 +3,9 @@ import type { Clock } from '../lib/clock.js';
 import type { Region } from '../ingest/readings.js';
 import type { Registry } from '../registry/registry.js';
 import type { TelemetryStore } from '../ingest/store/port.js';
+import type { Analytics } from '../analytics/engine.js';
+import type { Sampling } from '../analytics/sampling/sampling.js';
+import type { Db } from '../lib/sqlite.js';
 
 /** One quarantined message as the API lists it. */
 export interface QuarantineItem {
@@ -42,8 +45,43 @@ export interface LoginLimitOptions {
   maxKeys?: number;
 }
 
+/** The parts of analytics the API reads and acts on (alerts, orders, per-instrument state and history). */
+export type AnalyticsView = Pick<Analytics, 'alerts' | 'orders' | 'state' | 'estimates' | 'gradeHistory' | 'grade' | 'stats'>;
+
+/** Numbers the composition root gathers from the parts for `/metrics`, read at scrape time. */
+export interface MetricsSnapshot {
+  /** readings received by ingest since start */
+  received: number;
+  /** new readings stored since start */
+  accepted: number;
+  /** redeliveries of stored readings since start */
+  duplicates: number;
+  /** quarantined messages by reason code */
+  quarantined: Readonly<Record<string, number>>;
+  /** readings waiting in ingest for a commit */
+  ingestPending: number;
+  /** readings a remote store has not confirmed yet */
+  storePending: number;
+  /** open MQTT connections (0 when consuming an external broker) */
+  mqttConnections: number;
+  /** ms, platform time minus the oldest site watermark */
+  analyticsLagMs: number;
+}
+
 export interface DashboardOptions {
   registry: Registry;
+  /** sampling verification: lots, lists, results, decisions (routes under /api/lots, /api/sampling-lists, /api/verifications) */
+  sampling?: Sampling;
+  /** analytics: alerts, orders, grades; the routes that read it are registered only when it is given */
+  analytics?: AnalyticsView;
+  /** database for the audit log (logins and state changes); in memory when absent */
+  auditDb?: Db;
+  /** counters for Prometheus `/metrics`; only HTTP metrics are served without it */
+  metrics?: () => MetricsSnapshot;
+  /** serve the web page at / (default true) */
+  web?: boolean;
+  /** live alert streams: how many may be open at once, and the heartbeat period (ms) */
+  stream?: { maxStreams?: number; heartbeatMs?: number };
   store: TelemetryStore;
   quarantine: QuarantineReader;
   /** ingest, broker and store counters, supplied by the composition root */

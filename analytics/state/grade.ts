@@ -52,6 +52,10 @@ export interface GradePolicy {
    * apart) that its uncertainty does not show; tamper signatures need no such wait
    */
   minEstimates: number;
+  /** instruments of one site qualifying for replacement on inaccuracy within the window that hold the site's orders (see engine) */
+  coherenceCount: number;
+  /** ms */
+  coherenceWindowMs: number;
 }
 
 export const GRADE_POLICY: GradePolicy = {
@@ -62,6 +66,8 @@ export const GRADE_POLICY: GradePolicy = {
   watchHorizonMs: 365 * 86_400_000,
   persist: 2,
   minEstimates: 14,
+  coherenceCount: 3,
+  coherenceWindowMs: 14 * 86_400_000,
 };
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;

@@ -28,7 +28,7 @@ export interface MonitorOptions {
 }
 
 export const MONITOR_DEFAULTS: MonitorOptions = {
-  warmup: 7,
+  warmup: 14,
   cusum: { k: 0.5, h: 5 },
   ewma: { lambda: 0.1, L: 2.814 },
   shewhartL: 4,
@@ -96,10 +96,12 @@ export class InstrumentMonitor {
         this.#r0 = sorted[sorted.length >> 1] as number;
         this.#warm = [];
       }
-      this.#s0 = Math.max(this.#s0, sd);
+      this.#s0 = sd;
       return null;
     }
-    const s = Math.max(sd, 1e-6);
+    // the reference level is itself an estimate: its uncertainty (s₀) counts as well, or a filter
+    // still converging would look like a change against a reference fixed too early
+    const s = Math.max(Math.sqrt(sd * sd + this.#s0 * this.#s0), 1e-6);
     let z = (r - this.#r0) / s;
     if (Math.sign(z) === this.opts.ownerSign) z *= this.opts.ownerFavourWeight;
     const jump = shewhart(z, this.opts.shewhartL);
@@ -115,6 +117,7 @@ export class InstrumentMonitor {
       this.#cusum.reset();
       this.#ewma.reset();
       this.#r0 = r;
+      this.#s0 = sd;
       this.change = found;
       return isNew ? found : null;
     }

@@ -2,18 +2,20 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Registry } from '../../registry/registry.js';
 import { DeviceInput, ROLES } from '../../registry/schema.js';
 import { importDevicesCsv } from '../../registry/csv-import.js';
+import type { AuditLog } from '../audit.js';
 import { canSee, scopeOf, userOf } from '../auth.js';
 import { DashboardErrors } from '../errors.js';
 import { DeviceListQuery, DeviceParams } from '../schemas.js';
 
 export interface DevicesDeps {
   registry: Registry;
+  audit: AuditLog;
 }
 
 /** bytes: a CSV of 10,000 devices fits with room to spare */
 export const CSV_BODY_LIMIT = 10 * 1024 * 1024;
 
-export const deviceRoutes: FastifyPluginAsyncZod<DevicesDeps> = async (app, { registry }) => {
+export const deviceRoutes: FastifyPluginAsyncZod<DevicesDeps> = async (app, { registry, audit }) => {
   // Scoped to this plugin: only the import route reads text/csv.
   app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
@@ -46,6 +48,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<DevicesDeps> = async (app, { re
     async (request, reply) => {
       const { device, secret } = registry.addDevice(request.body);
       request.log.info({ deviceId: device.id, by: userOf(request).username }, 'device added');
+      audit.record({ actor: userOf(request).username, action: 'device_add', target: `device:${device.id}`, ip: request.ip });
       return reply.code(201).send({ id: device.id, secret });
     },
   );
@@ -65,6 +68,7 @@ export const deviceRoutes: FastifyPluginAsyncZod<DevicesDeps> = async (app, { re
       if (typeof request.body !== 'string') throw DashboardErrors.make('DSH_UNSUPPORTED_MEDIA_TYPE', 'send the file as text/csv');
       const report = await importDevicesCsv(registry, request.body);
       request.log.info({ created: report.created.length, failed: report.failed.length, by: userOf(request).username }, 'devices imported');
+      audit.record({ actor: userOf(request).username, action: 'device_import', target: 'devices', ip: request.ip, detail: `${report.created.length} created, ${report.failed.length} failed` });
       return report;
     },
   );

@@ -60,7 +60,9 @@ describe('AreaBalance', () => {
     for (let i = 0; i < errors.length; i++) {
       const est = bal.estimate(`M${i}`)!;
       expect(est.sd).toBeGreaterThan(0);
-      expect(Math.abs(est.error - errors[i]!)).toBeLessThan(Math.max(4 * est.sd, 0.004));
+      // within 5 sd: the balance's loss model is deliberately misspecified here (losses are
+      // quadratic in quarter-hour loads, the balance is hourly), as real losses never fit exactly
+      expect(Math.abs(est.error - errors[i]!)).toBeLessThan(Math.max(5 * est.sd, 0.004, 0.03 * Math.abs(errors[i]!)));
     }
     expect(bal.estimate('M3')!.error).toBeCloseTo(-0.1, 2);
     expect(bal.estimate('M11')!.error).toBeCloseTo(-0.5, 1);

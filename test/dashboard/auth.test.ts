@@ -31,7 +31,8 @@ describe('login', () => {
     for (const username of ['admin', 'nobody']) {
       const res = await f.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'wrong password!' }, remoteAddress: '10.0.0.9' });
       expect(res.statusCode).toBe(401);
-      expect(res.json()).toEqual({ error: { code: 'DSH_LOGIN_FAILED', message: 'wrong username or password' } });
+      expect(res.json()).toMatchObject({ code: 'DSH_LOGIN_FAILED', status: 401, error: { code: 'DSH_LOGIN_FAILED', message: 'wrong username or password' } });
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     }
   });
 

@@ -26,7 +26,9 @@ export const QUARANTINED: QuarantineItem[] = [
 ];
 
 /** A real registry and store over in-memory SQLite, three users, and a few devices in SH and JS. */
-export async function makeFixture(extra: Partial<DashboardOptions> = {}): Promise<Fixture> {
+export async function makeFixture(
+  extra: Partial<DashboardOptions> | ((parts: { db: Db; clock: ManualClock; registry: Registry }) => Partial<DashboardOptions>) = {},
+): Promise<Fixture> {
   const db = openDb(':memory:');
   const clock = new ManualClock(T0);
   const registry = new Registry(db, () => clock.now());
@@ -54,7 +56,7 @@ export async function makeFixture(extra: Partial<DashboardOptions> = {}): Promis
     clock,
     logger: false,
     version: '9.9.9-test',
-    ...extra,
+    ...(typeof extra === 'function' ? extra({ db, clock, registry }) : extra),
   });
   const tokens = {} as Fixture['tokens'];
   for (const u of ['admin', 'reg-sh', 'insp-js'] as const) {
