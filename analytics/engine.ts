@@ -8,7 +8,7 @@ import { createMarketEstimator } from './estimate/market.js';
 import { createStationEstimator } from './estimate/station.js';
 import type { ErrorSample, SiteEstimator, SiteEstimatorFactory, SiteOutput, TamperSign } from './estimate/types.js';
 import { AlertBook, type AlertType } from './state/alerts.js';
-import { evaluate, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
+import { evaluate, mpeShare, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
 import { InstrumentMonitor, type Change } from './state/monitor.js';
 import { OrderBook, type ReplacementOrder } from './state/orders.js';
 import { recordVerification, type VerificationInput } from './state/verification.js';
@@ -262,7 +262,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       if (change) {
         const dir = change.direction > 0 ? ['偏正', 'upward'] : ['偏负', 'downward'];
         alerts.raise(subject(st), CHANGE_ALERT[change.kind], s.ts,
-          { zh: `误差出现${change.kind === 'drift' ? '漂移' : '阶跃'}（${dir[0]}），当前为最大允许误差的 ${Math.round(s.ratio * 100)}%`, en: `Error ${change.kind === 'drift' ? 'drift' : 'step'} (${dir[1]}); now ${Math.round(s.ratio * 100)}% of the MPE` },
+          { zh: `误差出现${change.kind === 'drift' ? '漂移' : '阶跃'}（${dir[0]}），当前为${mpeShare(s.ratio, 'zh')}`, en: `Error ${change.kind === 'drift' ? 'drift' : 'step'} (${dir[1]}); now ${mpeShare(s.ratio, 'en')}` },
           { ratio: s.ratio, sd: s.sd, change });
       } else if (!st.monitor.change) {
         for (const t of ['step', 'drift'] as const) if (alerts.isActive(s.deviceId, t)) alerts.clear(s.deviceId, t, s.ts);
@@ -270,7 +270,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       if (p >= policy.replaceP && st.outRun >= policy.persist && st.monitor.n >= policy.minEstimates) {
         st.calm = 0;
         alerts.raise(subject(st), 'out_of_tolerance', s.ts,
-          { zh: `超差概率 ${Math.round(p * 100)}%：误差为最大允许误差的 ${Math.round(s.ratio * 100)}%（±${Math.round(s.sd * 100)}%）`, en: `Out of tolerance with probability ${Math.round(p * 100)}%: error ${Math.round(s.ratio * 100)}% of the MPE (±${Math.round(s.sd * 100)}%)` },
+          { zh: `超差概率 ${Math.round(p * 100)}%：误差 ${(s.error * 100).toFixed(2)}%，为${mpeShare(s.ratio, 'zh')}`, en: `Out of tolerance with probability ${Math.round(p * 100)}%: error ${(s.error * 100).toFixed(2)}%, ${mpeShare(s.ratio, 'en')}` },
           { ratio: s.ratio, sd: s.sd, pOut: p, error: s.error });
       } else if (p < 0.5 && alerts.isActive(s.deviceId, 'out_of_tolerance') && ++st.calm >= 3) {
         alerts.clear(s.deviceId, 'out_of_tolerance', s.ts); // hysteresis: three calm periods in a row

@@ -6,14 +6,14 @@
 export interface TrendPoint {
   /** ms */
   t: number;
-  /** fraction */
+  /** the error, in the unit the caller chose (the monitor uses MPE units) */
   e: number;
 }
 
 export interface Trend {
-  /** fraction per day */
+  /** error units per day (MPE units per day from the monitor) */
   slopePerDay: number;
-  /** fraction, fitted error at the newest point */
+  /** fitted error at the newest point, same unit */
   level: number;
   /** ms, projected first time |error| = mpe ahead of the newest point; null if not heading there */
   crossingAt: number | null;

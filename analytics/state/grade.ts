@@ -71,6 +71,15 @@ export const GRADE_POLICY: GradePolicy = {
 };
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+/**
+ * An error in MPE units as people read it: "62% of the MPE", or, far outside tolerance,
+ * "3.4× the MPE" (a stuck register is −100 %: fifty times a 2 % MPE, not "−5000 %").
+ */
+export function mpeShare(ratio: number, lang: 'zh' | 'en'): string {
+  if (Math.abs(ratio) < 3) return lang === 'zh' ? `最大允许误差的 ${pct(ratio)}` : `${pct(ratio)} of the MPE`;
+  const x = `${ratio < 0 ? '−' : '+'}${Math.abs(ratio).toFixed(Math.abs(ratio) < 10 ? 1 : 0)}`;
+  return lang === 'zh' ? `最大允许误差的 ${x} 倍` : `${x}× the MPE`;
+}
 const days = (ms: number) => Math.max(0, Math.round(ms / 86_400_000));
 
 export interface Evaluation {
@@ -101,19 +110,19 @@ export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: rea
     raise('D');
     reasons.push({
       code: 'out_of_tolerance',
-      zh: `误差估计为最大允许误差的 ${pct(m.r)}，超差概率 ${pct(m.pOut)}，达到失准更换条件`,
-      en: `Error estimate is ${pct(m.r)} of the MPE; probability of being out of tolerance ${pct(m.pOut)}, meeting the replacement rule`,
+      zh: `误差估计为${mpeShare(m.r, 'zh')}，超差概率 ${pct(m.pOut)}，达到失准更换条件`,
+      en: `Error estimate is ${mpeShare(m.r, 'en')}; probability of being out of tolerance ${pct(m.pOut)}, meeting the replacement rule`,
     });
   } else if (known && m.pOut >= policy.priorityP) {
     raise('C');
     reasons.push({
       code: 'likely_out_of_tolerance',
-      zh: `误差估计为最大允许误差的 ${pct(m.r)}，超差概率 ${pct(m.pOut)}`,
-      en: `Error estimate is ${pct(m.r)} of the MPE; probability of being out of tolerance ${pct(m.pOut)}`,
+      zh: `误差估计为${mpeShare(m.r, 'zh')}，超差概率 ${pct(m.pOut)}`,
+      en: `Error estimate is ${mpeShare(m.r, 'en')}; probability of being out of tolerance ${pct(m.pOut)}`,
     });
   } else if (known && ratio >= policy.watchRatio) {
     raise('B');
-    reasons.push({ code: 'error_high', zh: `误差估计达到最大允许误差的 ${pct(m.r)}`, en: `Error estimate at ${pct(m.r)} of the MPE` });
+    reasons.push({ code: 'error_high', zh: `误差估计达到${mpeShare(m.r, 'zh')}`, en: `Error estimate at ${mpeShare(m.r, 'en')}` });
   }
   const t = m.trend;
   // a trend counts only when it explains more than the noise: over the window it must move the

@@ -48,7 +48,7 @@ export async function renderDevice(view, ctx, id) {
               'dl.facts',
               h('dt', t('chart.ratio')), h('dd.big', `${pct(est.ratio, 1)}${est.sd !== null ? ` ± ${pct(1.96 * est.sd, 1)}` : ''}`),
               h('dt', t('device.pOut')), h('dd', pct(est.pOut)),
-              h('dt', t('device.trend')), h('dd', trend ? `${(trend.slopePerDay * 100).toFixed(4)}%${t('device.perDay')}` : '—'),
+              h('dt', t('device.trend')), h('dd', trend ? `${(trend.slopePerDay * 100).toFixed(2)}%${t('device.perDay')}` : '—'),
               h('dt', t('device.crossing')), h('dd.crossing', trend?.crossingAt ? fmtDay(trend.crossingAt) : t('device.noCrossing')),
             ),
         h('h3', t('device.reasons')),
