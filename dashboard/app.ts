@@ -71,7 +71,7 @@ export function buildApp(opts: DashboardOptions, given?: AuditLog): FastifyInsta
     void app.register(alertRoutes, { analytics, audit, clock: opts.clock });
     void app.register(streamRoutes, { analytics, registry: opts.registry, ...opts.stream });
     void app.register(instrumentRoutes, { analytics, registry: opts.registry, clock: opts.clock });
-    void app.register(overviewRoutes, { analytics, registry: opts.registry, clock: opts.clock });
+    void app.register(overviewRoutes, { analytics, registry: opts.registry, clock: opts.clock, ...(opts.sampling ? { sampling: opts.sampling } : {}) });
   }
   if (opts.sampling) void app.register(samplingRoutes, { sampling: opts.sampling });
   if (opts.web ?? true) registerWeb(app);

@@ -23,6 +23,22 @@ export interface Overview {
   alertsPerDay: { day: number; count: number }[];
 }
 
+/** Lots counted on the overview: open ones, and those among them whose batch notice date has come. */
+export interface LotsDue {
+  open: number;
+  due: number;
+}
+
+/**
+ * A lot is due once its batch notice date (the rule's notice period before the oldest member's
+ * verification falls due, analytics/sampling/rules.json) has passed and no decision is signed.
+ */
+export function lotsDue(lots: readonly { status: string; noticeDate: string }[], now: number): LotsDue {
+  const today = new Date(now).toISOString().slice(0, 10);
+  const open = lots.filter((l) => l.status === 'open');
+  return { open: open.length, due: open.filter((l) => l.noticeDate <= today).length };
+}
+
 function* pages(analytics: AnalyticsView, q: Omit<AlertQuery, 'limit' | 'cursor'>): Generator<Alert[]> {
   let cursor: number | undefined;
   for (let read = 0; read < MAX_ALERTS; read += PAGE) {

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Clock } from '../../lib/clock.js';
+import type { Sampling } from '../../analytics/sampling/sampling.js';
 import type { Registry } from '../../registry/registry.js';
 import { ROLES } from '../../registry/schema.js';
 import { userOf } from '../auth.js';
-import { buildOverview } from '../overview.js';
+import { buildOverview, lotsDue } from '../overview.js';
 import { OrderListQuery, OverviewQuery } from '../schemas.js';
 import { regionsFor } from '../scope.js';
 import type { AnalyticsView } from '../types.js';
@@ -12,9 +13,11 @@ export interface OverviewDeps {
   registry: Registry;
   analytics: AnalyticsView;
   clock: Clock;
+  /** when given, the overview counts the lots due for sampling */
+  sampling?: Sampling | undefined;
 }
 
-export const overviewRoutes: FastifyPluginAsyncZod<OverviewDeps> = async (app, { registry, analytics, clock }) => {
+export const overviewRoutes: FastifyPluginAsyncZod<OverviewDeps> = async (app, { registry, analytics, clock, sampling }) => {
   app.get(
     '/api/overview',
     {
@@ -24,7 +27,9 @@ export const overviewRoutes: FastifyPluginAsyncZod<OverviewDeps> = async (app, {
     async (request) => {
       const { region, days } = request.query;
       const regions = regionsFor(userOf(request), region);
-      return buildOverview(registry.allDevices(), analytics, regions, clock.now(), days);
+      const now = clock.now();
+      const overview = buildOverview(registry.allDevices(), analytics, regions, now, days);
+      return { ...overview, lots: sampling ? lotsDue(sampling.lots(regions), now) : null };
     },
   );
 

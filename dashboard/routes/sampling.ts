@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { KINDS, REGIONS } from '../../ingest/readings.js';
 import type { Sampling } from '../../analytics/sampling/sampling.js';
 import { PlanRequest } from '../../analytics/sampling/plans.js';
+import { ocCurve } from '../../analytics/sampling/iso2859-2.js';
+import { relativeMpe } from '../../analytics/mpe/mpe.js';
 import { ResultInput } from '../../analytics/sampling/sampling.js';
 import { canSee, scopeOf, userOf } from '../auth.js';
 import { DashboardErrors } from '../errors.js';
@@ -56,6 +58,19 @@ export const samplingRoutes: FastifyPluginAsyncZod<SamplingDeps> = async (app, {
     return { ...lot, decision: sampling.decision(lot.id), lists: sampling.lists({ lotId: lot.id }).map(({ items, ...l }) => ({ ...l, size: items.length })) };
   });
 
+  app.get(
+    '/api/lots/:id/oc',
+    { config: { roles: PLANNERS }, schema: { tags: ['sampling'], summary: 'operating characteristic of the lot plan: P(accept) over the fraction nonconforming p, exact for the finite lot (hypergeometric)', params: Id } },
+    async (request) => {
+      const lot = lotFor(request.params.id, request);
+      const plan = lot.plan;
+      // a variables plan (ISO 3951-1) decides on x̄ and s, not on a count: it has no attributes OC curve here
+      if (!plan || plan.accept === null) return { lotSize: lot.size, sampleSize: plan?.sampleSize ?? null, accept: null, points: [] };
+      const points = ocCurve(lot.size, plan.sampleSize, plan.accept, 61).map((o) => ({ p: o.fraction, pAccept: o.pAccept }));
+      return { lotSize: lot.size, sampleSize: plan.sampleSize, accept: plan.accept, points };
+    },
+  );
+
   app.put('/api/lots/:id/plan', { config: { roles: PLANNERS }, schema: { tags: ['sampling'], params: Id, body: PlanRequest } }, async (request) => {
     lotFor(request.params.id, request);
     return sampling.setPlan(request.params.id, request.body, userOf(request));
@@ -90,7 +105,12 @@ export const samplingRoutes: FastifyPluginAsyncZod<SamplingDeps> = async (app, {
     return { items: sampling.lists({ regions: scopeOf(user), inspector: user.role === 'inspector' ? user.username : undefined }) };
   });
 
-  app.get('/api/sampling-lists/:id', { config: { roles: ALL }, schema: { tags: ['sampling'], params: Id } }, async (request) => listFor(request.params.id, request));
+  app.get('/api/sampling-lists/:id', { config: { roles: ALL }, schema: { tags: ['sampling'], summary: 'one list, with the in-service MPE of its lot (fraction; null for scales, whose MPE depends on the test load) and the results so far', params: Id } }, async (request) => {
+    const list = listFor(request.params.id, request);
+    const lot = sampling.lot(list.lotId);
+    const mpe = relativeMpe({ kind: lot.kind, accuracyClass: lot.accuracyClass, params: {} })?.mpe ?? null;
+    return { ...list, kind: lot.kind, model: lot.model, accuracyClass: lot.accuracyClass, mpe, results: sampling.results(list.id) };
+  });
 
   app.get('/api/sampling-lists/:id/csv', { config: { roles: ALL }, schema: { tags: ['sampling'], params: Id } }, async (request, reply) => {
     const l = listFor(request.params.id, request);
@@ -113,8 +133,24 @@ export const samplingRoutes: FastifyPluginAsyncZod<SamplingDeps> = async (app, {
     return reply.code(201).send(sampling.recordResult(request.body, { username: user.username, asInspector: user.role === 'inspector' }));
   });
 
-  app.get('/api/verifications', { config: { roles: ALL }, schema: { tags: ['sampling'], querystring: z.strictObject({ listId: z.string().min(1).max(64) }) } }, async (request) => {
-    listFor(request.query.listId, request);
-    return { items: sampling.results(request.query.listId) };
-  });
+  app.get(
+    '/api/verifications',
+    {
+      config: { roles: ALL },
+      schema: { tags: ['sampling'], summary: 'recorded results of one list, or of one instrument across the lists you may see', querystring: z.strictObject({ listId: z.string().min(1).max(64).optional(), deviceId: z.string().min(1).max(64).optional() }) },
+    },
+    async (request) => {
+      const { listId, deviceId } = request.query;
+      if (listId) {
+        listFor(listId, request);
+        return { items: sampling.results(listId).filter((r) => !deviceId || r.deviceId === deviceId) };
+      }
+      if (!deviceId) throw DashboardErrors.make('DSH_BAD_REQUEST', 'listId or deviceId is required');
+      const user = userOf(request);
+      // the lists in scope carry the instrument; results of lists out of scope stay hidden
+      const lists = sampling.lists({ regions: scopeOf(user), inspector: user.role === 'inspector' ? user.username : undefined }).filter((l) => l.items.some((i) => i.deviceId === deviceId));
+      const items = lists.flatMap((l) => sampling.results(l.id).filter((r) => r.deviceId === deviceId));
+      return { items: items.sort((a, b) => b.date.localeCompare(a.date) || b.recordedAt - a.recordedAt) };
+    },
+  );
 };

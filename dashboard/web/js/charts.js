@@ -117,3 +117,50 @@ export function readingsChart(el, kind, page) {
     el,
   );
 }
+
+/**
+ * The plan's operating characteristic: P(accept) over the lot's fraction nonconforming p
+ * (ISO 2859-1, 3.1.26; ISO 2859-2, 4), with the plan's AQL or LQ drawn as labelled vertical lines.
+ */
+export function ocChart(el, points, marks = []) {
+  const xs = points.map((p) => p.p * 100);
+  const ys = points.map((p) => p.pAccept);
+  const colours = [OKABE_ITO.green, OKABE_ITO.vermillion];
+  const drawMarks = (u) => {
+    const { ctx, bbox } = u;
+    ctx.save();
+    ctx.setLineDash([6, 4]);
+    ctx.lineWidth = 1.5 * devicePixelRatio;
+    ctx.font = `${12 * devicePixelRatio}px sans-serif`;
+    marks.forEach((m, i) => {
+      const x = u.valToPos(m.p * 100, 'x', true);
+      if (x < bbox.left || x > bbox.left + bbox.width) return;
+      ctx.strokeStyle = colours[i % colours.length];
+      ctx.fillStyle = colours[i % colours.length];
+      ctx.beginPath();
+      ctx.moveTo(x, bbox.top);
+      ctx.lineTo(x, bbox.top + bbox.height);
+      ctx.stroke();
+      ctx.fillText(m.label, x + 4 * devicePixelRatio, bbox.top + (14 + 14 * i) * devicePixelRatio);
+    });
+    ctx.restore();
+  };
+  return new uPlot(
+    {
+      width: width(el),
+      height: 260,
+      scales: { x: { time: false }, y: { range: [0, 1.02] } },
+      axes: [
+        { label: t('sampling.p'), values: (_u, vals) => vals.map((v) => `${+v.toFixed(2)}%`) },
+        { label: t('sampling.pAccept'), values: (_u, vals) => vals.map((v) => `${Math.round(v * 100)}%`) },
+      ],
+      series: [
+        { label: 'p', value: (_u, v) => (v === null ? '—' : `${v.toFixed(2)}%`) },
+        { label: t('sampling.pAccept'), stroke: OKABE_ITO.blue, fill: OKABE_ITO.blue + '22', width: 2.5, points: { show: false }, value: (_u, v) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`) },
+      ],
+      hooks: { draw: [drawMarks] },
+    },
+    [xs, ys],
+    el,
+  );
+}

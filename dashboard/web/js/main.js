@@ -4,10 +4,10 @@ import { tr } from './format.js';
 import { lang, setLang, t } from './i18n.js';
 import { renderAlerts } from './pages/alerts.js';
 import { renderDevice } from './pages/device.js';
-import { renderInspector } from './pages/inspector.js';
+import { renderInspector, renderInspectorList } from './pages/inspector.js';
 import { renderLogin } from './pages/login.js';
 import { renderOverview } from './pages/overview.js';
-import { renderSampling } from './pages/sampling.js';
+import { renderLot, renderSampling } from './pages/sampling.js';
 
 const view = document.getElementById('view');
 const top = document.getElementById('top');
@@ -32,7 +32,9 @@ const ROUTES = [
   [/^#\/alerts(?:\?(.*))?$/, (m) => renderAlerts(view, ctx, new URLSearchParams(m[1] ?? ''))],
   [/^#\/device\/([^/]+)$/, (m) => renderDevice(view, ctx, decodeURIComponent(m[1]))],
   [/^#\/sampling$/, () => renderSampling(view, ctx)],
+  [/^#\/sampling\/lot\/([^/]+)$/, (m) => renderLot(view, ctx, decodeURIComponent(m[1]))],
   [/^#\/inspector$/, () => renderInspector(view, ctx)],
+  [/^#\/inspector\/list\/([^/]+)$/, (m) => renderInspectorList(view, ctx, decodeURIComponent(m[1]))],
 ];
 
 function nav() {
@@ -44,7 +46,8 @@ function nav() {
     ['#/inspector', 'nav.inspector'],
   ];
   const n = clear(document.getElementById('nav'));
-  for (const [href, key] of links) n.append(h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, t(key)));
+  // inspectors work lists; lots and plans are for regulators and admins (the API answers 403 anyway)
+  for (const [href, key] of links.filter(([href]) => href !== '#/sampling' || user.role !== 'inspector')) n.append(h('a', { href, 'aria-current': location.hash.startsWith(href) ? 'page' : null }, t(key)));
   document.getElementById('lang').textContent = t('nav.lang');
   document.getElementById('logout').textContent = t('nav.logout');
   const regions = user.role === 'admin' ? t('region.all') : user.regions.map((r) => t(`region.${r}`)).join('、');

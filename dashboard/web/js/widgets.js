@@ -18,3 +18,38 @@ export const statusChip = (s) => h(`span.status.status-${s}`, t(`status.${s}`));
 export function section(title, ...body) {
   return h('section.card', h('h2', title), ...body);
 }
+
+/**
+ * CSV and print links of a sampling list. Both routes need the bearer token, which a plain link
+ * cannot carry: the file is fetched, then saved or opened from a blob URL.
+ */
+export function listLinks(listId, api) {
+  const enc = encodeURIComponent(listId);
+  const open = async (path, type, download) => {
+    const text = await api(path);
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    if (download) {
+      const a = h('a', { href: url, download });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } else window.open(url, '_blank');
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  };
+  return h(
+    'span.links',
+    h('button.csv', { type: 'button', onclick: () => open(`/api/sampling-lists/${enc}/csv`, 'text/csv', `${listId}.csv`) }, t('sampling.csv')),
+    ' ',
+    h('button.print', { type: 'button', onclick: () => open(`/api/sampling-lists/${enc}/print`, 'text/html', null) }, t('sampling.print')),
+  );
+}
+
+/** A lot's grade mix as a bar of proportional segments, each with its letter and count. */
+export function gradeMix(mix) {
+  const keys = ['A', 'B', 'C', 'D', 'unknown'];
+  const total = keys.reduce((s, k) => s + (mix[k] ?? 0), 0) || 1;
+  return h(
+    'span.mix',
+    keys.filter((k) => mix[k] > 0).map((k) => h(`span.seg.grade-${k === 'unknown' ? 'none' : k}`, { style: { flexGrow: String(mix[k] / total) }, title: `${k === 'unknown' ? '–' : k}: ${mix[k]}` }, `${k === 'unknown' ? '–' : k} ${mix[k]}`)),
+  );
+}

@@ -22,6 +22,8 @@ export async function renderDevice(view, ctx, id) {
   const [estimates, grades] = await Promise.all([api(`/api/devices/${enc}/estimates${qs({ points: 600 })}`), api(`/api/devices/${enc}/grades`)]);
   // The server picks the range (its last 7 days): "now" is the platform clock, which the demo runs fast.
   const readings = await api(`/api/devices/${enc}/readings${qs({ limit: 600 })}`).catch(() => null);
+  // sampling verification may not be served (no sampling part): then there are no records to show
+  const verifications = await api(`/api/verifications${qs({ deviceId: d.id })}`).then((r) => r.items).catch(() => []);
 
   const est = state.estimate;
   const trend = state.trend;
@@ -71,7 +73,12 @@ export async function renderDevice(view, ctx, id) {
           ? h('p.muted', '—')
           : h('ul.list', state.alerts.map((a) => h('li', severityChip(a.severity), ' ', statusChip(a.status), ' ', tr(a.summary), ' ', h('span.muted', fmtTime(a.openedAt))))),
       ),
-      section(t('device.verification'), h('p.muted', t('device.verificationNone'))),
+      section(
+        t('device.verification'),
+        verifications.length === 0
+          ? h('p.muted', t('device.verificationNone'))
+          : h('table.verifications', h('thead', h('tr', [t('inspector.date'), t('inspector.error'), t('inspector.mpe'), '', t('inspector.certificate'), t('inspector.seal'), t('sampling.actor')].map((c) => h('th', c)))), h('tbody', verifications.map((v) => h('tr', h('td', v.date), h('td.num', pct(v.error, 2)), h('td.num', `±${pct(v.mpe, 2)}`), h('td', h(`span.badge.${v.pass ? 'pass' : 'fail'}`, v.pass ? `✓ ${t('inspector.pass')}` : `✗ ${t('inspector.fail')}`)), h('td', v.certificate), h('td', v.seal), h('td', v.inspector))))),
+      ),
     ),
   );
   if (estimates.items.length) estimateChart(view.querySelector('#est-chart'), estimates.items, trend?.crossingAt ?? null);

@@ -48,7 +48,7 @@ export async function renderOverview(view, ctx) {
         h('div.kpis', SEVERITIES.map((s) => h('a.kpi', { href: `#/alerts?severity=${s}` }, severityChip(s), h('strong', ov.alerts.bySeverity[s] ?? 0)))),
         h('div.kpis',
           h('div.kpi', h('span', t('overview.orders')), h('strong', ov.orders.open), h('span.muted', t('overview.openOrders'))),
-          h('a.kpi', { href: '#/sampling' }, h('span', t('overview.lotsDue')), h('strong', '—')),
+          h('a.kpi#lots-due', { href: '#/sampling' }, h('span', t('overview.lotsDue')), h('strong', ov.lots ? ov.lots.due : '—'), ov.lots ? h('span.muted', t('overview.lotsOpen', { n: ov.lots.open })) : null),
         ),
       ),
       section(t('overview.perDay'), h('div.chart#per-day')),
