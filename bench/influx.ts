@@ -5,7 +5,7 @@
  * same batch size and requests in flight and no durability at all. Medians over --runs runs, one
  * JSON object on stdout.
  *
- *   npx tsx bench/influx.ts [--readings 100000] [--devices 1000] [--runs 3] [--batch 5000] [--inflight 4]
+ *   npx driftwatch bench influx [--readings 100000] [--devices 1000] [--runs 3] [--batch 5000] [--inflight 4]
  *
  * Starts /usr/bin/influxd (v1 mode, /write) and /usr/bin/victoria-metrics (v2 write API through the
  * official client) on loopback with data in temp dirs, as the integration tests do.

@@ -2,7 +2,7 @@
  * Readings per second through ingest.accept() into the SQLite store, on a temporary file database
  * with the production durability setting (synchronous = FULL), printed as one JSON object.
  *
- *   npx tsx bench/ingest.ts [--devices 1000] [--messages 50] [--batch 1] [--window 1] [--synchronous FULL|NORMAL]
+ *   npx driftwatch bench ingest [--devices 1000] [--messages 50] [--batch 1] [--window 1] [--synchronous FULL|NORMAL]
  *
  * Each simulated device keeps `window` messages unacknowledged at a time (the MQTT in-flight
  * window) and sends `messages` messages of `batch` readings each. Payloads are built before the

@@ -1,7 +1,7 @@
 /**
  * Fleet simulator throughput: one simulated year of the evaluation fleet (40 areas × 30–80
  * meters hourly, 20 stations, 20 markets), readings counted but not transported.
- * Prints one JSON object. Run: npx tsx bench/sim.ts [days]
+ * Prints one JSON object. Run: npx driftwatch bench sim [days]
  */
 import { buildFleet } from '../devices-sim/fleet.js';
 import { createFleetState } from '../devices-sim/generator.js';
