@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Cusum } from '../../analytics/detect/cusum.js';
 import { Ewma } from '../../analytics/detect/ewma.js';
+import { Rng } from '../../devices-sim/rng.js';
 
-/** mulberry32 + Box–Muller: a seeded normal source, so the Monte Carlo is reproducible. */
+/** A seeded normal source (the project's generator), so the Monte Carlo is reproducible. */
 function normals(seed: number): () => number {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  let spare: number | null = null;
-  return () => {
-    if (spare !== null) {
-      const s = spare;
-      spare = null;
-      return s;
-    }
-    const r = Math.sqrt(-2 * Math.log(1 - u()));
-    const th = 2 * Math.PI * u();
-    spare = r * Math.sin(th);
-    return r * Math.cos(th);
-  };
+  const r = new Rng(seed);
+  return () => r.normal();
 }
 
 /** Mean run length to the first signal, over `runs` independent runs with the mean shifted by `shift` σ. */

@@ -1,18 +1,12 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import mqtt from 'mqtt';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, startPlatform, stopPlatform, type PlatformProcess } from '../integration/platform-process.js';
+import { ARTIFACTS, SCREENSHOTS, SMALL, available, launchBrowser, login } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = join(import.meta.dirname, '../..');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const SCREENSHOTS = join(ROOT, 'docs/screenshots');
-const available = existsSync(CHROMIUM);
 /** the README's copies: JPEG keeps each picture near 100 KB */
-const SMALL = { type: 'jpeg', quality: 70 } as const;
-// In CI the browser must be there: a missing one fails the run instead of skipping it.
-if (process.env['CI'] && !available) throw new Error(`${CHROMIUM} is missing; .ci/run installs the chromium package`);
 
 const PASSWORD = 'inspector-password-1';
 type Api = Awaited<ReturnType<typeof adminApi>>;
@@ -21,14 +15,6 @@ interface AlertItem { id: number; deviceId: string; region: string; status: stri
 let p: PlatformProcess;
 let browser: Browser;
 let admin: Api;
-
-async function login(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${p.base}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('table.matrix');
-}
 
 /** Reads a user's SSE stream for `ms` and returns the alerts it carried. */
 async function streamFor(token: string, ms: number): Promise<AlertItem[]> {
@@ -70,16 +56,10 @@ async function tokenOf(username: string, password: string): Promise<string> {
 
 describe.skipIf(!available)('the dashboard in a browser, against the platform with its demo fleet', () => {
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    mkdirSync(SCREENSHOTS, { recursive: true });
     // 20 000× replays a simulated day in about 4 s, so the fleet's faults open alerts within seconds.
     p = await startPlatform({ SIM_DEVICES: '320', SIM_SPEED: '20000', SIM_DAYS_BACK: '60', LOG_LEVEL: 'warn' });
     admin = await adminApi(p);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, 90_000);
 
   afterAll(async () => {
@@ -92,7 +72,7 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     const password = readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim();
-    await login(page, 'admin', password);
+    await login(page, p.base, 'admin', password);
     expect(await page.textContent('#who')).toContain('admin');
 
     await page.goto(`${p.base}/app/#/alerts?status=`);
@@ -144,7 +124,7 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     expect(created.status).toBe(201);
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const page = await ctx.newPage();
-    await login(page, 'insp-sh', PASSWORD);
+    await login(page, p.base, 'insp-sh', PASSWORD);
     const options = await Promise.all((await page.locator('.pagehead select option').all()).map((o) => o.getAttribute('value')));
     expect(options).toEqual(['', 'SH']);
     // the page's own session, used the way the page uses it
@@ -193,8 +173,21 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     const list = (await (await get('/api/alerts?limit=200&region=JS')).json()) as { items: AlertItem[] };
     expect(list.items).toEqual([]);
 
-    // Both streams over the same window: the admin's shows the fleet is alerting in other regions.
-    const [mine, all] = await Promise.all([streamFor(reg, 8_000), streamFor(adminToken, 8_000)]);
+    // Both streams over the same window, while a JS meter reports a magnet on it (a tamper alert
+    // opens at once): the admin's stream must carry it, the SH regulator's must not.
+    const { body: dev } = await admin<{ id: string; secret: string }>('/api/devices', {
+      method: 'POST',
+      body: { id: 'JS-T999-M001', kind: 'meter', model: 'DDZY-1', accuracyClass: '2', region: 'JS', site: 'JS-T999', role: 'customer', installDate: '2024-01-01' },
+    });
+    const { body: stats } = await admin<{ clock: { now: string } }>('/api/stats');
+    const streams = Promise.all([streamFor(reg, 8_000), streamFor(adminToken, 8_000)]);
+    await new Promise((r) => setTimeout(r, 1000));
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${p.mqttPort}`, { clientId: dev.id, username: dev.id, password: dev.secret, protocolVersion: 4, reconnectPeriod: 0 });
+    const ts = Date.parse(stats.clock.now);
+    await device.publishAsync(`devices/${dev.id}/readings`, JSON.stringify({ ts, seq: 1, energyWh: 1000, powerW: 300, events: ['magnetic'] }), { qos: 1 });
+    await device.endAsync();
+    const [mine, all] = await streams;
+    expect(all.some((a) => a.deviceId === dev.id && a.region === 'JS')).toBe(true);
     expect(all.some((a) => a.region !== 'SH')).toBe(true);
     expect(mine.filter((a) => a.region !== 'SH')).toEqual([]);
   }, 60_000);
@@ -208,7 +201,7 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     }
     expect(order).toBeDefined();
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    await login(page, 'admin', readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim());
+    await login(page, p.base, 'admin', readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim());
     // the toast of a live alert would cover part of each picture
     await page.addStyleTag({ content: '#toast { display: none !important; }' });
     await page.waitForSelector('#per-day canvas');

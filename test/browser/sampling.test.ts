@@ -1,18 +1,10 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminApi, startPlatform, stopPlatform, type PlatformProcess } from '../integration/platform-process.js';
+import { ARTIFACTS, SCREENSHOTS, SMALL, available, launchBrowser, login } from './harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = join(import.meta.dirname, '../..');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const SCREENSHOTS = join(ROOT, 'docs/screenshots');
-const available = existsSync(CHROMIUM);
-/** the README's copies: JPEG keeps each picture small */
-const SMALL = { type: 'jpeg', quality: 70 } as const;
-// In CI the browser must be there: a missing one fails the run instead of skipping it.
-if (process.env['CI'] && !available) throw new Error(`${CHROMIUM} is missing; .ci/run installs the chromium package`);
 
 const PASSWORD = 'inspector-password-2';
 type Api = Awaited<ReturnType<typeof adminApi>>;
@@ -23,26 +15,12 @@ let p: PlatformProcess;
 let browser: Browser;
 let admin: Api;
 
-async function login(page: Page, username: string, password: string): Promise<void> {
-  await page.goto(`${p.base}/`);
-  await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('table.matrix');
-}
-
 describe.skipIf(!available)('lots and sampling in a browser, against the platform', () => {
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    mkdirSync(SCREENSHOTS, { recursive: true });
     // only the registry's instruments are needed: a slow replay keeps the machine free
     p = await startPlatform({ SIM_DEVICES: '320', SIM_SPEED: '200', SIM_DAYS_BACK: '10', LOG_LEVEL: 'warn' });
     admin = await adminApi(p);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   }, 90_000);
 
   afterAll(async () => {
@@ -56,7 +34,7 @@ describe.skipIf(!available)('lots and sampling in a browser, against the platfor
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.addInitScript('localStorage.setItem("driftwatch.lang", "zh")');
     const password = readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim();
-    await login(page, 'admin', password);
+    await login(page, p.base, 'admin', password);
     await page.addStyleTag({ content: '#toast { display: none !important; }' });
 
     // form the lots of SH through the page
@@ -110,7 +88,7 @@ describe.skipIf(!available)('lots and sampling in a browser, against the platfor
     const ip = await phone.newPage();
     ip.on('pageerror', (e) => errors.push(String(e)));
     await ip.addInitScript('localStorage.setItem("driftwatch.lang", "zh")');
-    await login(ip, 'insp-lot', PASSWORD);
+    await login(ip, p.base, 'insp-lot', PASSWORD);
     await ip.addStyleTag({ content: '#toast { display: none !important; }' });
     expect(await ip.locator('#nav a[href="#/sampling"]').count()).toBe(0);
     await ip.click('a[href="#/inspector"]');
