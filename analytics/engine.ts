@@ -124,6 +124,21 @@ export interface AnalyticsStats {
 
 export type OrderListener = (o: ReplacementOrder) => void;
 
+/** One estimate as it leaves the analytics (for a TSDB's `analytics` measurement). */
+export interface EstimateEvent {
+  deviceId: string;
+  region: string;
+  site: string;
+  /** ms, event time */
+  ts: number;
+  ratio: number;
+  sd: number;
+  error: number;
+  pOut: number;
+  grade: Grade;
+}
+export type EstimateListener = (e: EstimateEvent) => void;
+
 function siteType(devices: readonly Device[]): 'area' | 'station' | 'market' | null {
   if (devices.some((d) => d.kind === 'meter')) return 'area';
   if (devices.some((d) => d.kind === 'dispenser' || d.kind === 'tank')) return 'station';
@@ -147,6 +162,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
   const sites = new Map<string, Site>();
   const instruments = new Map<string, InstrumentState>();
   const orderListeners = new Set<OrderListener>();
+  const estimateListeners = new Set<EstimateListener>();
   const silentAfter = opts.silentAfterMs ?? 2 * DAY;
   const skewFlag = opts.clockSkewMs ?? 120_000;
   const skewCorrect = opts.clockCorrectMs ?? 60_000;
@@ -276,6 +292,10 @@ export function createAnalytics(opts: AnalyticsOptions) {
         alerts.clear(s.deviceId, 'out_of_tolerance', s.ts); // hysteresis: three calm periods in a row
       }
       regrade(st, s.ts);
+      if (estimateListeners.size > 0) {
+        const e: EstimateEvent = { deviceId: s.deviceId, region: st.device.region, site: st.device.site, ts: s.ts, ratio: s.ratio, sd: s.sd, error: s.error, pOut: p, grade: st.grade };
+        for (const l of estimateListeners) l(e);
+      }
     },
     tamper(t: TamperSign): void {
       const st = instruments.get(t.deviceId);
@@ -358,6 +378,11 @@ export function createAnalytics(opts: AnalyticsOptions) {
         s.estimator.flush(out);
         quality(s);
       }
+    },
+    /** Each new estimate (not those rebuilt by a replay), after its grade is known. */
+    onEstimate(l: EstimateListener): () => void {
+      estimateListeners.add(l);
+      return () => estimateListeners.delete(l);
     },
     onOrder(l: OrderListener): () => void {
       orderListeners.add(l);

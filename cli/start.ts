@@ -9,6 +9,7 @@ import { createExternalSource } from '../broker/external.js';
 import { createDashboard } from '../dashboard/index.js';
 import { createIngest } from '../ingest/ingest.js';
 import { createInfluxStore, type InfluxTelemetryStore } from '../ingest/store/influx/store.js';
+import type { EstimatePoint } from '../ingest/store/influx/line.js';
 import type { TelemetryStore } from '../ingest/store/port.js';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.js';
 import { AcceleratedClock, systemClock, type Clock } from '../lib/clock.js';
@@ -114,6 +115,13 @@ export async function runPlatform(cfg: Config): Promise<void> {
     logger: log.child({ part: 'analytics' }),
   });
   ingest.onAccepted((batch) => analytics.ingest(batch));
+  // with InfluxDB, the analytics outputs go there too (measurement `analytics`), through the outbox
+  if (influx) {
+    const pending: EstimatePoint[] = [];
+    analytics.onEstimate((e) => pending.push(e));
+    const timer = setInterval(() => influx.appendEstimates(pending.splice(0)), 1000);
+    timer.unref();
+  }
   const sampling = createSampling({
     db: analyticsDb,
     clock,

@@ -73,4 +73,28 @@ describe.runIf(serverTestsEnabled(INFLUXD))('InfluxDB store (v1, real influxd)',
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('writes analytics outputs to their own measurement, once per instrument and time', async () => {
+    const db = 'dw_analytics';
+    await influxql(server.url, `CREATE DATABASE ${db}`);
+    const dir = mkdtempSync(join(tmpdir(), 'dw-influx-store-'));
+    const store = createInfluxStore({ connection: { api: 'v1', url: server.url, db }, outbox: { file: join(dir, 'o.db') }, outboxMaxBytes: 1 << 20, deviceTags: () => ({ model: 'DDZY-1', class: '2' }) });
+    store.start();
+    try {
+      const e = { deviceId: 'SH-A001-M001', region: 'SH', site: 'SH-A001', ts: 1_700_000_000_000, ratio: 0.62, sd: 0.1, error: 0.0124, pOut: 0.0001, grade: 'B' };
+      store.appendEstimates([e, { ...e, ts: e.ts + 86_400_000, ratio: 0.7 }]);
+      store.appendEstimates([e]); // a replay of the same estimate adds nothing
+      const deadline = Date.now() + 5000;
+      while (store.outboxStats().pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const rows = (await influxql(server.url, `SELECT ratio, sd, grade, model FROM "analytics" WHERE "device" = 'SH-A001-M001'`, db)) as { results: { series: { values: unknown[][] }[] }[] };
+      const values = rows.results[0]?.series[0]?.values ?? [];
+      expect(values).toEqual([
+        [1_700_000_000_000, 0.62, 0.1, 'B', 'DDZY-1'],
+        [1_700_000_000_000 + 86_400_000, 0.7, 0.1, 'B', 'DDZY-1'],
+      ]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -54,3 +54,27 @@ export class LineEncoder {
     return `${line} ${r.ts}`;
   }
 }
+
+/** One analytics output point: an instrument's error estimate at an event time. */
+export interface EstimatePoint {
+  deviceId: string;
+  region: string;
+  site: string;
+  /** ms, event time */
+  ts: number;
+  /** error / MPE */
+  ratio: number;
+  /** standard uncertainty of ratio */
+  sd: number;
+  /** fraction */
+  error: number;
+  pOut: number;
+  grade: string;
+}
+
+/** Encodes analytics outputs in their own measurement, `analytics`, with the readings' tag set. */
+export function encodeEstimate(e: EstimatePoint, tags: DeviceTags | undefined): string {
+  const t = tags ? `class=${escapeTag(tags.class)},` : '';
+  const m = tags ? `model=${escapeTag(tags.model)},` : '';
+  return `analytics,${t}device=${escapeTag(e.deviceId)},${m}region=${escapeTag(e.region)},site=${escapeTag(e.site)} ratio=${e.ratio},sd=${e.sd},error=${e.error},p_out=${e.pOut},grade="${escapeString(e.grade)}" ${e.ts}`;
+}

@@ -4,7 +4,7 @@ import { openDb, type Db } from '../../../lib/sqlite.js';
 import { FIELDS, KINDS, type Accepted, type Kind } from '../../readings.js';
 import type { BucketRow, RangeQuery, ReadingRow, StoreStats, TelemetryStore } from '../port.js';
 import { InfluxErrors } from './errors.js';
-import { LineEncoder, type DeviceTags } from './line.js';
+import { LineEncoder, encodeEstimate, type DeviceTags, type EstimatePoint } from './line.js';
 import { Outbox, type OutboxStats } from './outbox.js';
 import { createQuery, quoteIdent, quoteString, type Series } from './query.js';
 import { Sink, type SinkStats } from './sink.js';
@@ -55,6 +55,12 @@ export interface InfluxTelemetryStore extends TelemetryStore {
   outboxStats(): InfluxOutboxStats;
   /** lines InfluxDB refused, newest first, with its error text */
   rejected(limit?: number): { line: string; status: number; error: string; at: number }[];
+  /**
+   * Queues analytics outputs (measurement `analytics`) through the same durable outbox; an
+   * instrument's estimate at one event time is written once (keyed like a reading by device and
+   * time), so replays after a restart overwrite rather than add.
+   */
+  appendEstimates(points: readonly EstimatePoint[]): void;
 }
 
 const TAG_COLUMNS = new Set(['time', 'class', 'device', 'model', 'region', 'site']);
@@ -118,6 +124,15 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxTelemetryS
     start() {
       if (closed) return;
       sink.start();
+    },
+
+    appendEstimates(points: readonly EstimatePoint[]): void {
+      if (closed || points.length === 0) return;
+      outbox.append(
+        points.map((e) => ({ deviceId: `analytics/${e.deviceId}`, seq: e.ts, ts: e.ts })),
+        (i) => encodeEstimate(points[i] as EstimatePoint, options.deviceTags?.((points[i] as EstimatePoint).deviceId)),
+      );
+      sink.kick();
     },
 
     append(readings: readonly Accepted[]): Promise<boolean[]> {
