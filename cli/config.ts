@@ -32,7 +32,7 @@ export const ConfigSchema = z.strictObject({
   /** demo fleet size; 0 disables it */
   SIM_DEVICES: z.coerce.number().int().min(0).max(100_000).default(320),
   /** demo fleet time acceleration (simulated seconds per real second) */
-  SIM_SPEED: z.coerce.number().positive().max(1_000_000).default(10_080),
+  SIM_SPEED: z.coerce.number().positive().max(1_000_000).default(20_160),
   /** the demo replays from this many days ago up to now, then continues in real time */
   SIM_DAYS_BACK: z.coerce.number().positive().max(3650).default(120),
   SIM_SEED: z.coerce.number().int().default(20231117),
