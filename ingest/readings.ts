@@ -4,11 +4,9 @@
  * The zod schemas in ./schemas.ts validate exactly these shapes.
  */
 
-export const KINDS = ['meter', 'dispenser', 'tank', 'scale'] as const;
-export type Kind = (typeof KINDS)[number];
+import type { Kind, Region } from '../lib/domain.js';
 
-export const REGIONS = ['SH', 'JS', 'ZJ', 'AH'] as const;
-export type Region = (typeof REGIONS)[number];
+export { KINDS, REGIONS, type Kind, type Region } from '../lib/domain.js';
 
 interface Base {
   /** ms since epoch, device clock */

@@ -1,6 +1,6 @@
 import { randomBytes, createHash } from 'node:crypto';
 import type { Db } from '../lib/sqlite.js';
-import type { Kind, Region } from '../ingest/readings.js';
+import type { Kind, Region } from '../lib/domain.js';
 import { DeviceInput, UserInput, type Role } from './schema.js';
 import { RegistryErrors } from './errors.js';
 import { DEVICE_SECRET_COST, PASSWORD_COST, hashSecret, newSecret, verifySecret } from './secrets.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KINDS, REGIONS } from '../ingest/readings.js';
+import { KINDS, REGIONS } from '../lib/domain.js';
 
 /** Device ids appear in MQTT topics: no wildcards, separators or spaces. */
 export const DEVICE_ID = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, 'letters, digits and _ . : - only, 1–64 characters');
