@@ -1,4 +1,4 @@
-import type { Db } from '../../lib/sqlite.js';
+import { pageById, type Db } from '../../lib/sqlite.js';
 import type { Kind, Region } from '../../ingest/readings.js';
 
 /**
@@ -253,23 +253,13 @@ export class AlertBook {
 
   /** Newest first, keyset-paged by id. */
   list(q: AlertQuery): { items: Alert[]; nextCursor: number | null } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.status) (where.push('status = ?'), args.push(q.status));
-    if (q.regions) {
-      if (q.regions.length === 0) return { items: [], nextCursor: null };
-      where.push(`region IN (${q.regions.map(() => '?').join(',')})`);
-      args.push(...q.regions);
-    }
-    if (q.kind) (where.push('kind = ?'), args.push(q.kind));
-    if (q.type) (where.push('type = ?'), args.push(q.type));
-    if (q.severity) (where.push('severity = ?'), args.push(q.severity));
-    if (q.deviceId) (where.push('device_id = ?'), args.push(q.deviceId));
-    if (q.cursor !== undefined) (where.push('id < ?'), args.push(q.cursor));
-    const rows = this.#db
-      .prepare(`SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...args, q.limit + 1) as Row[];
-    const items = rows.slice(0, q.limit).map(toAlert);
-    return { items, nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null };
+    const { rows, nextCursor } = pageById<Row>(this.#db, 'alerts', {
+      equals: { status: q.status, kind: q.kind, type: q.type, severity: q.severity, device_id: q.deviceId },
+      regions: q.regions,
+      cursor: q.cursor,
+      limit: q.limit,
+    });
+    return { items: rows.map(toAlert), nextCursor };
   }
+
 }

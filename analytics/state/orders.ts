@@ -1,4 +1,4 @@
-import type { Db } from '../../lib/sqlite.js';
+import { pageById, type Db } from '../../lib/sqlite.js';
 import type { Kind, Region } from '../../ingest/readings.js';
 import type { Reason } from './grade.js';
 
@@ -93,19 +93,10 @@ export class OrderBook {
   }
 
   list(q: { regions?: readonly Region[] | undefined; status?: ReplacementOrder['status'] | undefined; limit: number; cursor?: number | undefined }): { items: ReplacementOrder[]; nextCursor: number | null } {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (q.regions) {
-      if (q.regions.length === 0) return { items: [], nextCursor: null };
-      where.push(`region IN (${q.regions.map(() => '?').join(',')})`);
-      args.push(...q.regions);
-    }
-    if (q.status) (where.push('status = ?'), args.push(q.status));
-    if (q.cursor !== undefined) (where.push('id < ?'), args.push(q.cursor));
-    const rows = this.#db.prepare(`SELECT * FROM replacement_orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`).all(...args, q.limit + 1) as Row[];
-    const items = rows.slice(0, q.limit).map(toOrder);
-    return { items, nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null };
+    const { rows, nextCursor } = pageById<Row>(this.#db, 'replacement_orders', { equals: { status: q.status }, regions: q.regions, cursor: q.cursor, limit: q.limit });
+    return { items: rows.map(toOrder), nextCursor };
   }
+
 
   count(): number {
     return (this.#db.prepare(`SELECT count(*) AS n FROM replacement_orders`).get() as { n: number }).n;
