@@ -65,7 +65,7 @@ export const AREA_DEFAULTS: AreaBalanceOptions = {
   resetSd: 0.05,
   settleMs: 7 * 86_400_000,
   modelErrorFactor: 1.25,
-  qTheta: 1e-9,
+  qTheta: 3e-9,
   qLoss: 3e-7,
   lightLoad: 0.25,
   gapIntervals: 3,
