@@ -1,5 +1,6 @@
 import { createAnalytics } from '../analytics/engine.js';
 import type { SiteEstimatorFactory } from '../analytics/estimate/types.js';
+import type { GradePolicy } from '../analytics/state/grade.js';
 import { relativeMpe } from '../analytics/mpe/mpe.js';
 import { scaleRatioMpe } from '../analytics/estimate/market-day.js';
 import type { Accepted, AnyReading } from '../ingest/readings.js';
@@ -55,6 +56,8 @@ export interface EvalOptions {
   /** ms of event time per simulation slice */
   sliceMs?: number;
   estimators?: Partial<Record<'area' | 'station' | 'market', SiteEstimatorFactory>>;
+  /** grading policy overrides (replacement probability, persistence, coherence hold…) */
+  policy?: Partial<GradePolicy>;
   onProgress?: (fraction: number) => void;
 }
 
@@ -94,6 +97,7 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
     clock,
     devicesOfSite: (site) => bySite.get(site) ?? [],
     ...(opts.estimators ? { estimators: opts.estimators } : {}),
+    ...(opts.policy ? { policy: opts.policy } : {}),
   });
 
   const firstFlag = new Map<string, number>();
