@@ -66,7 +66,7 @@ export const GRADE_POLICY: GradePolicy = {
   watchHorizonMs: 365 * 86_400_000,
   persist: 2,
   minEstimates: 14,
-  coherenceCount: 3,
+  coherenceCount: 2,
   coherenceWindowMs: 14 * 86_400_000,
 };
 
