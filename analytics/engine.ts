@@ -1,4 +1,5 @@
 import type { Accepted, Kind } from '../ingest/readings.js';
+import type { EstimatePoint as OutputPoint } from '../ingest/store/port.js';
 import type { Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { Db } from '../lib/sqlite.js';
@@ -125,16 +126,7 @@ export interface AnalyticsStats {
 export type OrderListener = (o: ReplacementOrder) => void;
 
 /** One estimate as it leaves the analytics (for a TSDB's `analytics` measurement). */
-export interface EstimateEvent {
-  deviceId: string;
-  region: string;
-  site: string;
-  /** ms, event time */
-  ts: number;
-  ratio: number;
-  sd: number;
-  error: number;
-  pOut: number;
+export interface EstimateEvent extends OutputPoint {
   grade: Grade;
 }
 export type EstimateListener = (e: EstimateEvent) => void;

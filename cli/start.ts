@@ -9,7 +9,7 @@ import { createExternalSource } from '../broker/external.js';
 import { createDashboard } from '../dashboard/index.js';
 import { createIngest } from '../ingest/ingest.js';
 import { createInfluxStore, type InfluxTelemetryStore } from '../ingest/store/influx/store.js';
-import type { EstimatePoint } from '../ingest/store/influx/line.js';
+import type { EstimatePoint } from '../ingest/store/port.js';
 import type { TelemetryStore } from '../ingest/store/port.js';
 import { SqliteTelemetryStore } from '../ingest/store/sqlite.js';
 import { AcceleratedClock, systemClock, type Clock } from '../lib/clock.js';

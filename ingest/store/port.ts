@@ -28,6 +28,24 @@ export interface RangeQuery {
   limit: number;
 }
 
+/** One analytics output point, as a TSDB keeps it: an instrument's error estimate at an event time. */
+export interface EstimatePoint {
+  deviceId: string;
+  region: string;
+  site: string;
+  /** ms, event time */
+  ts: number;
+  /** error / MPE */
+  ratio: number;
+  /** standard uncertainty of ratio */
+  sd: number;
+  /** fraction */
+  error: number;
+  /** P(|error| > MPE) */
+  pOut: number;
+  grade: string;
+}
+
 export interface StoreStats {
   readings: number;
   /** readings accepted by the store but not yet confirmed by a remote TSDB (0 for embedded stores) */

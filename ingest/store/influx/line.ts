@@ -1,4 +1,5 @@
 import type { Accepted } from '../../readings.js';
+import type { EstimatePoint } from '../port.js';
 
 /** Tags beyond what a reading carries: from the device registry (bounded cardinality). */
 export interface DeviceTags {
@@ -55,22 +56,6 @@ export class LineEncoder {
   }
 }
 
-/** One analytics output point: an instrument's error estimate at an event time. */
-export interface EstimatePoint {
-  deviceId: string;
-  region: string;
-  site: string;
-  /** ms, event time */
-  ts: number;
-  /** error / MPE */
-  ratio: number;
-  /** standard uncertainty of ratio */
-  sd: number;
-  /** fraction */
-  error: number;
-  pOut: number;
-  grade: string;
-}
 
 /** Encodes analytics outputs in their own measurement, `analytics`, with the readings' tag set. */
 export function encodeEstimate(e: EstimatePoint, tags: DeviceTags | undefined): string {
