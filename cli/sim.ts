@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mpeOf } from '../devices-sim/evaluate.js';
+import { createTruth, writeTruth } from '../devices-sim/truth.js';
 import { createLogger } from '../lib/log.js';
 import { AcceleratedClock } from '../lib/clock.js';
 import { openRegistry } from './registry.js';
@@ -24,7 +25,8 @@ export async function runSim(o: SimOptions): Promise<void> {
   const stop = async () => {
     clearInterval(timer);
     await fleet.close();
-    if (o.truth) writeFileSync(o.truth, JSON.stringify({ devices: fleet.fleet.devices.map((d) => ({ id: d.id, kind: d.kind, faults: d.error })) }, null, 1));
+    // ground truth up to where the fleet got: faults, daily true errors, MPE crossings
+    if (o.truth) await writeTruth(createTruth(fleet.fleet), o.truth, { mpeOf: (d) => mpeOf(d.record) ?? Number.POSITIVE_INFINITY, toMs: Math.min(clock.now(), fleet.fleet.endMs) });
     reg.close();
   };
   process.once('SIGINT', () => void stop());

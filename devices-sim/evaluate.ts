@@ -62,7 +62,7 @@ export interface EvalOptions {
 }
 
 /** The MPE truth is judged against: the same one the analytics grades with (scales at their most demanding load). */
-function mpeOf(d: Device): number | null {
+export function mpeOf(d: Pick<Device, 'kind' | 'accuracyClass' | 'params'>): number | null {
   if (d.kind === 'tank') return null;
   if (d.kind === 'scale') return scaleRatioMpe(d);
   return relativeMpe(d)?.mpe ?? null;
