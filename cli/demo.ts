@@ -14,6 +14,10 @@ export interface DemoFleetOptions {
   brokerUrl: string;
   clock: Clock;
   logger: Logger;
+  /** fraction of readings published twice (QoS 1 redelivery, to be deduplicated) */
+  duplicateRate?: number;
+  /** fraction of readings swapped with their successor */
+  outOfOrderRate?: number;
 }
 
 /**
@@ -27,7 +31,15 @@ export async function startDemoFleet(opts: DemoFleetOptions) {
   const secrets = new Map<string, string>();
   for (const d of fleet.devices) secrets.set(d.id, newSecret());
   opts.registry.upsertDevices(fleet.devices.map((d) => ({ input: d.record, secret: secrets.get(d.id) as string })));
-  const runner = createFleetRunner({ fleet, secrets, brokerUrl: opts.brokerUrl, clock: opts.clock, logger: opts.logger });
+  const runner = createFleetRunner({
+    fleet,
+    secrets,
+    brokerUrl: opts.brokerUrl,
+    clock: opts.clock,
+    logger: opts.logger,
+    duplicateRate: opts.duplicateRate ?? 0.001,
+    outOfOrderRate: opts.outOfOrderRate ?? 0.001,
+  });
   await runner.start();
   opts.logger.info({ devices: fleet.devices.length }, 'demo fleet started');
   return { size: fleet.devices.length, fleet, stats: () => runner.stats(), close: () => runner.close() };

@@ -102,7 +102,9 @@ program
   .option('--days-back <d>', 'start this many days ago', num, 30)
   .option('--seed <n>', 'random seed', int, 1)
   .option('--truth <file>', 'write ground truth here on exit')
-  .action(async (o: { devices: number; broker: string; speed: number; daysBack: number; seed: number; truth?: string }) => {
+  .option('--duplicates <fraction>', 'readings published twice', num, 0.001)
+  .option('--out-of-order <fraction>', 'readings swapped with their successor', num, 0.001)
+  .action(async (o: { devices: number; broker: string; speed: number; daysBack: number; seed: number; truth?: string; duplicates: number; outOfOrder: number }) => {
     const { runSim } = await import('./sim.js');
     await runSim({ ...o, dataDir: loadConfig().DATA_DIR });
   });

@@ -13,6 +13,8 @@ export interface SimOptions {
   seed: number;
   truth?: string;
   dataDir: string;
+  duplicates: number;
+  outOfOrder: number;
 }
 
 /** `driftwatch sim`: a fleet against any broker, its devices registered in DATA_DIR's registry. */
@@ -20,7 +22,7 @@ export async function runSim(o: SimOptions): Promise<void> {
   const log = createLogger(process.env['LOG_LEVEL'] ?? 'info', 'driftwatch-sim');
   const reg = openRegistry(o.dataDir);
   const clock = new AcceleratedClock(Date.now() - o.daysBack * 86_400_000, o.speed);
-  const fleet = await startDemoFleet({ registry: reg.registry, devices: o.devices, seed: o.seed, daysBack: o.daysBack, brokerUrl: o.broker, clock, logger: log });
+  const fleet = await startDemoFleet({ registry: reg.registry, devices: o.devices, seed: o.seed, daysBack: o.daysBack, brokerUrl: o.broker, clock, logger: log, duplicateRate: o.duplicates, outOfOrderRate: o.outOfOrder });
   const timer = setInterval(() => log.info(fleet.stats(), 'fleet'), 10_000);
   const stop = async () => {
     clearInterval(timer);
