@@ -11,11 +11,12 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createAnalytics } from '../analytics/engine.js';
-import type { Accepted, AnyReading } from '../ingest/readings.js';
+import type { Accepted } from '../ingest/readings.js';
 import { ManualClock } from '../lib/clock.js';
 import { openDb } from '../lib/sqlite.js';
 import type { Device } from '../registry/registry.js';
-import { buildFleet, type SimDevice } from '../devices-sim/fleet.js';
+import { buildFleet } from '../devices-sim/fleet.js';
+import { toAccepted } from '../devices-sim/accepted.js';
 import { createFleetState, simulate } from '../devices-sim/generator.js';
 
 const { values } = parseArgs({
@@ -36,10 +37,7 @@ const slices: Accepted[][] = [];
 const state = createFleetState(fleet);
 for (let t = fleet.startMs; t < fleet.endMs; t += SLICE) {
   const batch: Accepted[] = [];
-  simulate(state, t, t + SLICE, (d: SimDevice, r: AnyReading, trueMs: number) => {
-    const { ts, seq, events, ...fields } = r as AnyReading & { events?: string[] };
-    batch.push({ deviceId: d.id, kind: d.kind, region: d.record.region, site: d.site, ts, seq, receivedAt: trueMs, fields: fields as Record<string, number>, events: events ?? [] });
-  });
+  simulate(state, t, t + SLICE, (d, r, trueMs) => batch.push(toAccepted(d, r, trueMs)));
   slices.push(batch);
 }
 const readings = slices.reduce((n, s) => n + s.length, 0);

@@ -1,5 +1,5 @@
 import { mpeOf } from '../devices-sim/evaluate.js';
-import { createTruth, writeTruth } from '../devices-sim/truth.js';
+import { writeTruth } from '../devices-sim/truth.js';
 import { createLogger } from '../lib/log.js';
 import { AcceleratedClock } from '../lib/clock.js';
 import { openRegistry } from './registry.js';
@@ -22,13 +22,13 @@ export async function runSim(o: SimOptions): Promise<void> {
   const log = createLogger(process.env['LOG_LEVEL'] ?? 'info', 'driftwatch-sim');
   const reg = openRegistry(o.dataDir);
   const clock = new AcceleratedClock(Date.now() - o.daysBack * 86_400_000, o.speed);
-  const fleet = await startDemoFleet({ registry: reg.registry, devices: o.devices, seed: o.seed, daysBack: o.daysBack, brokerUrl: o.broker, clock, logger: log, duplicateRate: o.duplicates, outOfOrderRate: o.outOfOrder });
+  const fleet = await startDemoFleet({ registry: reg.registry, devices: o.devices, seed: o.seed, brokerUrl: o.broker, clock, logger: log, duplicateRate: o.duplicates, outOfOrderRate: o.outOfOrder });
   const timer = setInterval(() => log.info(fleet.stats(), 'fleet'), 10_000);
   const stop = async () => {
     clearInterval(timer);
     await fleet.close();
     // ground truth up to where the fleet got: faults, daily true errors, MPE crossings
-    if (o.truth) await writeTruth(createTruth(fleet.fleet), o.truth, { mpeOf: (d) => mpeOf(d.record) ?? Number.POSITIVE_INFINITY, toMs: Math.min(clock.now(), fleet.fleet.endMs) });
+    if (o.truth) await writeTruth(fleet.truth, o.truth, { mpeOf: (d) => mpeOf(d.record) ?? Number.POSITIVE_INFINITY, toMs: Math.min(clock.now(), fleet.fleet.endMs) });
     reg.close();
   };
   process.once('SIGINT', () => void stop());

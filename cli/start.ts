@@ -212,13 +212,12 @@ export async function runPlatform(cfg: Config): Promise<void> {
       registry: reg.registry,
       devices: cfg.SIM_DEVICES,
       seed: cfg.SIM_SEED,
-      daysBack: cfg.SIM_DAYS_BACK,
       brokerUrl: `mqtt://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${cfg.MQTT_PORT}`,
       clock,
       logger: log.child({ part: 'fleet' }),
     });
   }
-  process.stderr.write(`driftwatch: API on http://${cfg.HOST}:${httpPort}, MQTT on ${cfg.MQTT_URL ? 'external broker' : `${cfg.HOST}:${cfg.MQTT_PORT}`}${fleet ? `, demo fleet of ${fleet.size} devices` : ''}\n`);
+  process.stderr.write(`driftwatch: API on http://${cfg.HOST}:${httpPort}, MQTT on ${cfg.MQTT_URL ? 'external broker' : `${cfg.HOST}:${cfg.MQTT_PORT}`}${fleet ? `, demo fleet of ${fleet.fleet.devices.length} devices` : ''}\n`);
 
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -11,9 +11,9 @@ import { buildFleet, type Fleet, type SimDevice } from './fleet.js';
 import { createFleetState, simulate } from './generator.js';
 import type { ScenarioInput } from './scenario.js';
 import { createTruth } from './truth.js';
+import { toAccepted } from './accepted.js';
 
 const DAY = 86_400_000;
-const NO_EVENTS: string[] = [];
 
 /**
  * `driftwatch eval`: a scenario through the simulator and the analytics in one process, in
@@ -123,18 +123,7 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
   const slice = opts.sliceMs ?? 6 * 3_600_000;
   let batch: Accepted[] = [];
   let readings = 0;
-  const emit = (d: SimDevice, r: AnyReading, trueMs: number) => {
-    const fields: Record<string, number> = {};
-    let events: string[] = NO_EVENTS;
-    const rec = r as unknown as Record<string, number | string[]>;
-    for (const k in rec) {
-      if (k === 'ts' || k === 'seq') continue;
-      const v = rec[k] as number | string[];
-      if (k === 'events') events = v as string[];
-      else fields[k] = v as number;
-    }
-    batch.push({ deviceId: d.id, kind: d.kind, region: d.record.region, site: d.site, ts: r.ts, seq: r.seq, receivedAt: trueMs, fields, events });
-  };
+  const emit = (d: SimDevice, r: AnyReading, trueMs: number) => batch.push(toAccepted(d, r, trueMs));
   for (let t = fleet.startMs; t < fleet.endMs; t += slice) {
     const to = Math.min(t + slice, fleet.endMs);
     simulate(state, t, to, emit);

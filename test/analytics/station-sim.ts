@@ -1,7 +1,8 @@
 import { buildFleet, type Fleet, type SimDevice } from '../../devices-sim/fleet.js';
 import { simulate } from '../../devices-sim/generator.js';
+import { toAccepted } from '../../devices-sim/accepted.js';
 import type { ScenarioInput } from '../../devices-sim/scenario.js';
-import type { Accepted, AnyReading } from '../../ingest/readings.js';
+import type { Accepted } from '../../ingest/readings.js';
 import type { Device } from '../../registry/registry.js';
 import type { ErrorSample, SiteEstimator, TamperSign } from '../../analytics/estimate/types.js';
 
@@ -14,16 +15,7 @@ export function deviceOf(d: SimDevice): Device {
 }
 
 /** A reading as ingest would hand it on. */
-export function accepted(d: SimDevice, reading: AnyReading, trueMs: number): Accepted {
-  const fields: Record<string, number> = {};
-  let events: string[] = [];
-  for (const [k, v] of Object.entries(reading)) {
-    if (k === 'ts' || k === 'seq') continue;
-    if (k === 'events' && Array.isArray(v)) events = v as string[];
-    else if (typeof v === 'number') fields[k] = v;
-  }
-  return { deviceId: d.id, kind: d.kind, region: d.record.region, site: d.site, ts: reading.ts, seq: reading.seq, receivedAt: trueMs, fields, events };
-}
+export const accepted = toAccepted;
 
 export interface Run {
   fleet: Fleet;
