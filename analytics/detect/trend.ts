@@ -1,3 +1,5 @@
+import { quickselect } from 'simple-statistics';
+
 /**
  * Robust trend of an error series: the Theil–Sen slope (median of pairwise slopes; breakdown
  * point 29 %, so a few wild estimates do not tilt it) and the projected time at which |error|
@@ -23,11 +25,19 @@ export interface Trend {
 
 const DAY = 86_400_000;
 
-/** Median of the first `n` values, sorting them in place (typed-array sort is numeric and allocation-free). */
+/**
+ * Median of the first `n` values, reordering them in place: Floyd–Rivest selection, O(n) on
+ * average instead of a sort's O(n log n) — the trend runs once per instrument per estimate.
+ */
 function medianOf(xs: Float64Array, n: number): number {
-  const v = xs.subarray(0, n).sort();
   const m = n >> 1;
-  return n % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+  quickselect(xs as unknown as number[], m, 0, n - 1);
+  const hi = xs[m] as number;
+  if (n % 2) return hi;
+  // the lower middle is the largest of the values selection left below m
+  let lo = -Infinity;
+  for (let i = 0; i < m; i++) if ((xs[i] as number) > lo) lo = xs[i] as number;
+  return (lo + hi) / 2;
 }
 
 // scratch space shared by every call: the computation is synchronous and never re-entered
