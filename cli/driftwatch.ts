@@ -16,6 +16,11 @@ const int = (v: string) => {
   if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
   return n;
 };
+const parseCount = (v: string) => {
+  const n = int(v);
+  if (n < 1) throw new InvalidArgumentError('must be at least 1');
+  return n;
+};
 const num = (v: string) => {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
@@ -143,11 +148,13 @@ program
   .requiredOption('--scenario <file>', 'scenario JSON (docs/scenarios.md)')
   .option('--json', 'print one JSON object')
   .option('--quiet', 'no progress on stderr')
-  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean }) => {
-    const { runEvaluation } = await import('../devices-sim/evaluate.js');
-    const scenario = JSON.parse(readFileSync(o.scenario, 'utf8')) as Parameters<typeof runEvaluation>[0];
+  .option('--workers <n>', 'worker threads, each evaluating a share of the sites (default: the available cores)', parseCount)
+  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean; workers?: number }) => {
+    const { runEvaluationParallel } = await import('../devices-sim/evaluate-parallel.js');
+    const scenario = JSON.parse(readFileSync(o.scenario, 'utf8')) as Parameters<typeof runEvaluationParallel>[0];
     let shown = -1;
-    const result = runEvaluation(scenario, {
+    const result = await runEvaluationParallel(scenario, {
+      ...(o.workers ? { workers: o.workers } : {}),
       onProgress: (f) => {
         const pct = Math.floor(f * 20) * 5;
         if (!o.quiet && pct !== shown && process.stderr.isTTY !== undefined) {

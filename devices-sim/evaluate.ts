@@ -59,6 +59,18 @@ export interface EvalOptions {
   /** grading policy overrides (replacement probability, persistence, coherence hold…) */
   policy?: Partial<GradePolicy>;
   onProgress?: (fraction: number) => void;
+  /** evaluate only these sites (a shard of the fleet: sites are independent, see evaluate-parallel.ts) */
+  sites?: readonly string[];
+}
+
+/** What the analytics did to each device of the sites evaluated: the raw material of the score. */
+export interface EvalOutcome {
+  firstFlag: [string, number][];
+  tamperFlag: [string, number][];
+  orderedAt: [string, number][];
+  orderBasis: [string, string][];
+  alertsOnHealthy: number;
+  readings: number;
 }
 
 /** The MPE truth is judged against: the same one the analytics grades with (scales at their most demanding load). */
@@ -79,15 +91,31 @@ function quantile(xs: number[], q: number): number | null {
   return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (pos - lo);
 }
 
+/** The sites of a scenario's fleet with a rough cost of evaluating each (areas dominate: their filter is O(meters²) per interval). */
+export function siteCosts(scenario: ScenarioInput, nowMs: number): { site: string; cost: number }[] {
+  const fleet = buildFleet(scenario, nowMs);
+  return [
+    ...fleet.areas.map((a) => ({ site: a.site, cost: 4 * (a.customers.length + 1) ** 2 + 40 * a.customers.length })),
+    ...fleet.stations.map((s) => ({ site: s.site, cost: 1500 * s.tanks.length })),
+    ...fleet.markets.map((m) => ({ site: m.site, cost: 300 * m.scales.length })),
+  ];
+}
+
 export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): EvalResult {
   const t0 = process.hrtime.bigint();
-  const fleet: Fleet = buildFleet(scenario, opts.nowMs ?? Date.now());
+  const nowMs = opts.nowMs ?? Date.now();
+  return scoreEvaluation(scenario, nowMs, [evaluateSites(scenario, { ...opts, nowMs })], t0);
+}
+
+/** Runs the simulator and the analytics over the scenario's sites (or `opts.sites`) and records what was flagged. */
+export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { nowMs: number }): EvalOutcome {
+  const fleet: Fleet = buildFleet(scenario, opts.nowMs);
   const truth = createTruth(fleet);
-  const devices = new Map<string, Device>();
+  const only = opts.sites ? new Set(opts.sites) : null;
   const bySite = new Map<string, Device[]>();
   for (const d of fleet.devices) {
+    if (only && !only.has(d.site)) continue;
     const dev = asDevice(d, fleet.startMs);
-    devices.set(d.id, dev);
     bySite.set(dev.site, [...(bySite.get(dev.site) ?? []), dev]);
   }
   const clock = new ManualClock(fleet.startMs);
@@ -119,7 +147,7 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
     if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) alertsOnHealthy.count++;
   });
 
-  const state = createFleetState(fleet);
+  const state = createFleetState(fleet, only ? (site) => only.has(site) : undefined);
   const slice = opts.sliceMs ?? 6 * 3_600_000;
   let batch: Accepted[] = [];
   let readings = 0;
@@ -134,6 +162,28 @@ export function runEvaluation(scenario: ScenarioInput, opts: EvalOptions = {}): 
     analytics.flush();
     opts.onProgress?.((to - fleet.startMs) / (fleet.endMs - fleet.startMs));
   }
+  return {
+    firstFlag: [...firstFlag],
+    tamperFlag: [...tamperFlag],
+    orderedAt: [...orderedAt],
+    orderBasis: [...orderBasis],
+    alertsOnHealthy: alertsOnHealthy.count,
+    readings,
+  };
+}
+
+/** Scores the outcomes of one or more shards against the simulator's ground truth. */
+export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes: readonly EvalOutcome[], t0: bigint): EvalResult {
+  const fleet: Fleet = buildFleet(scenario, nowMs);
+  const truth = createTruth(fleet);
+  const devices = new Map<string, Device>();
+  for (const d of fleet.devices) devices.set(d.id, asDevice(d, fleet.startMs));
+  const firstFlag = new Map(outcomes.flatMap((o) => o.firstFlag));
+  const tamperFlag = new Map(outcomes.flatMap((o) => o.tamperFlag));
+  const orderedAt = new Map(outcomes.flatMap((o) => o.orderedAt));
+  const orderBasis = new Map(outcomes.flatMap((o) => o.orderBasis));
+  const alertsOnHealthy = { count: outcomes.reduce((a, o) => a + o.alertsOnHealthy, 0) };
+  const readings = outcomes.reduce((a, o) => a + o.readings, 0);
 
   // ---- score against ground truth
   const delays: number[] = [];

@@ -26,16 +26,17 @@ export class FleetState {
   readonly #roundMs: number;
   #cursor: number;
 
-  constructor(fleet: Fleet) {
+  /** `sites` limits the simulation to some sites (each keeps its own stream, so its readings do not change) */
+  constructor(fleet: Fleet, sites: (site: string) => boolean = () => true) {
     this.fleet = fleet;
     this.registers = new Registers(fleet.devices);
     const start = fleet.startMs;
     const seed = fleet.seed;
     this.#sites = [
-      ...fleet.areas.map((a, i) => new AreaSim(a, new Rng(seed, AREA_STREAM + i), this.registers, start, fleet.meterIntervalMs)),
-      ...fleet.stations.map((s, i) => new StationSim(s, new Rng(seed, STATION_STREAM + i), this.registers, start)),
-      ...fleet.markets.map((m, i) => new MarketSim(m, new Rng(seed, MARKET_STREAM + i), this.registers, start)),
-    ];
+      ...fleet.areas.map((a, i) => (sites(a.site) ? new AreaSim(a, new Rng(seed, AREA_STREAM + i), this.registers, start, fleet.meterIntervalMs) : null)),
+      ...fleet.stations.map((s, i) => (sites(s.site) ? new StationSim(s, new Rng(seed, STATION_STREAM + i), this.registers, start) : null)),
+      ...fleet.markets.map((m, i) => (sites(m.site) ? new MarketSim(m, new Rng(seed, MARKET_STREAM + i), this.registers, start) : null)),
+    ].filter((x): x is AreaSim | StationSim | MarketSim => x !== null);
     this.#roundMs = Math.max(MINUTE_MS, Math.min(...this.#sites.map((s) => s.stepMs), 3_600_000));
     this.#cursor = start;
   }
@@ -88,9 +89,9 @@ export class FleetState {
 
 const noop: Emit = () => {};
 
-/** A fresh simulation of a fleet, at its start. */
-export function createFleetState(fleet: Fleet): FleetState {
-  return new FleetState(fleet);
+/** A fresh simulation of a fleet (or of some of its sites), at its start. */
+export function createFleetState(fleet: Fleet, sites?: (site: string) => boolean): FleetState {
+  return new FleetState(fleet, sites);
 }
 
 /**

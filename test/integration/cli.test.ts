@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../lib/sqlite.js';
 import { Registry } from '../../registry/registry.js';
+import { runEvaluation } from '../../devices-sim/evaluate.js';
+import { SMALL_EVAL } from '../devices-sim/eval-scenario.js';
 
 const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '../../dist/cli/driftwatch.js');
@@ -50,5 +52,15 @@ describe('the driftwatch command', () => {
   it('prints an ISO 2859-1 plan', async () => {
     const { stdout } = await run(process.execPath, [CLI, 'sampling-plan', '--lot-size', '1200', '--aql', '1.0', '--json']);
     expect(JSON.parse(stdout)).toEqual({ codeLetter: 'J', sampleSize: 80, accept: 2, reject: 3 });
+  });
+
+  it('evaluates a scenario over worker threads with the same result as one process', async () => {
+    const file = join(dataDir, 'scenario.json');
+    writeFileSync(file, JSON.stringify(SMALL_EVAL));
+    const { stdout } = await run(process.execPath, [CLI, 'eval', '--scenario', file, '--json', '--quiet', '--workers', '2']);
+    const parallel = JSON.parse(stdout) as ReturnType<typeof runEvaluation> & { workers: number };
+    expect(parallel.workers).toBe(2);
+    const single = runEvaluation(SMALL_EVAL);
+    expect({ ...parallel, runtimeSec: 0, workers: 1 }).toEqual({ ...single, runtimeSec: 0, workers: 1 });
   });
 });

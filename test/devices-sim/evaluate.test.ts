@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateSites, runEvaluation, scoreEvaluation, siteCosts } from '../../devices-sim/evaluate.js';
+import { shardSites } from '../../devices-sim/evaluate-parallel.js';
+import { SMALL_EVAL } from './eval-scenario.js';
+
+const NOW = Date.UTC(2026, 0, 1);
+const withoutRuntime = <T extends { runtimeSec: number }>(r: T) => ({ ...r, runtimeSec: 0 });
+
+describe('driftwatch eval', () => {
+  it('flags every large fault of a small scenario, and every tamper as a tamper', () => {
+    const r = runEvaluation(SMALL_EVAL, { nowMs: NOW });
+    expect(r.devices).toBe(r.graded + 2); // the two tank gauges are references, not graded
+    expect(r.faults).toBe(7);
+    expect(r.outOfTolerance).toBe(6); // the offline meter never leaves tolerance
+    expect(r.recall).toBe(1);
+    expect(r.tamperRecall).toBe(1);
+    expect(r.falseReplacements).toBe(0);
+    expect(r.medianDelayDays).toBeLessThan(7);
+  });
+
+  it('scores shards of sites evaluated apart exactly as the whole fleet in one run', () => {
+    const whole = runEvaluation(SMALL_EVAL, { nowMs: NOW });
+    const shards = shardSites(siteCosts(SMALL_EVAL, NOW), 3);
+    expect(shards.flat().sort()).toEqual(siteCosts(SMALL_EVAL, NOW).map((c) => c.site).sort());
+    const outcomes = shards.map((sites) => evaluateSites(SMALL_EVAL, { nowMs: NOW, sites }));
+    const merged = scoreEvaluation(SMALL_EVAL, NOW, outcomes, process.hrtime.bigint());
+    expect(withoutRuntime(merged)).toEqual(withoutRuntime(whole));
+  });
+
+  it('splits sites into shards of about equal cost, heaviest first', () => {
+    const costs = [9, 7, 6, 5, 4, 3, 2, 2].map((cost, i) => ({ site: `S${i}`, cost }));
+    const shards = shardSites(costs, 2);
+    const load = (s: string[]) => s.reduce((a, x) => a + costs.find((c) => c.site === x)!.cost, 0);
+    expect(shards).toHaveLength(2);
+    expect(Math.abs(load(shards[0]!) - load(shards[1]!))).toBeLessThanOrEqual(2);
+    expect(shardSites(costs.slice(0, 1), 4)).toEqual([['S0']]);
+  });
+});
