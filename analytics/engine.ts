@@ -31,6 +31,12 @@ export interface AnalyticsOptions {
   clockSkewMs?: number;
   /** ms: the device clock is corrected for skews beyond this */
   clockCorrectMs?: number;
+  /**
+   * ms: a reading whose time is further behind its receipt than this was buffered by the device
+   * (sent late after an outage), and says nothing about its clock. Must exceed the largest clock
+   * error to be corrected; a device clock lagging by more is flagged as silent, not corrected.
+   */
+  backfillMs?: number;
   /** keep each instrument's estimate series and grade history in `db` (the platform does; evaluations need not) */
   history?: boolean;
 }
@@ -158,6 +164,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
   const silentAfter = opts.silentAfterMs ?? 2 * DAY;
   const skewFlag = opts.clockSkewMs ?? 120_000;
   const skewCorrect = opts.clockCorrectMs ?? 60_000;
+  const backfill = opts.backfillMs ?? 1_800_000;
   const grades: Record<Grade, number> = { A: 0, B: 0, C: 0, D: 0 };
   let readings = 0;
   let samples = 0;
@@ -335,7 +342,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
           log.info({ site: r.site, device: r.deviceId }, 'site membership changed; estimator rebuilt');
         }
         readings++;
-        const skew = st.offset(r.ts - r.receivedAt < -600_000 ? -Infinity : r.ts - r.receivedAt);
+        const skew = st.offset(r.ts - r.receivedAt < -backfill ? -Infinity : r.ts - r.receivedAt);
         const skewed = Number.isFinite(skew) && Math.abs(skew) > skewCorrect;
         const ts = skewed ? r.ts - skew : r.ts;
         const flag = Number.isFinite(skew) && Math.abs(skew) > skewFlag;
