@@ -18,6 +18,14 @@ export interface AreaBalanceOptions {
   priorSd: number;
   /** process-noise variance of θ per hour */
   qTheta: number;
+  /**
+   * Each meter also carries a drift rate (fraction per year): θ moves along it between
+   * equations, so a meter that drifts steadily is followed without the lag of a pure random
+   * walk (whose memory is months long for a household meter). Prior sd of the rate, and the
+   * process-noise variance of the rate per hour ((1/year)² per hour), which lets a drift start.
+   */
+  priorRateSd: number;
+  qRate: number;
   /** process-noise variance of the loss terms per hour */
   qLoss: number;
   /**
@@ -65,14 +73,17 @@ export const AREA_DEFAULTS: AreaBalanceOptions = {
   resetSd: 0.05,
   settleMs: 7 * 86_400_000,
   modelErrorFactor: 1.25,
-  qTheta: 3e-9,
-  qLoss: 3e-7,
+  qTheta: 1e-9,
+  priorRateSd: 0.1,
+  qRate: 1e-6,
+  qLoss: 3e-9,
   lightLoad: 0.25,
   gapIntervals: 3,
   ringIntervals: 24 * 32,
 };
 
 const HOUR = 3_600_000;
+const YEAR = 365 * 86_400_000;
 
 class MeterTrack {
   lastTs = -Infinity;
@@ -94,6 +105,9 @@ export interface MeterErrorEstimate {
   error: number;
   /** standard uncertainty of error, fraction */
   sd: number;
+  /** the error's drift, fraction per year, and its standard uncertainty */
+  ratePerYear: number;
+  rateSd: number;
 }
 
 export class AreaBalance {
@@ -121,6 +135,9 @@ export class AreaBalance {
   resets = 0;
   /** ms: estimates before this event time are provisional */
   unsettledUntil = -Infinity;
+  #reopens: { i: number; at: number; variance: number }[] = [];
+  /** ms, the time the levels θ refer to; rates carry them forward from here */
+  #tRef = -Infinity;
 
   constructor(headId: string, customerIds: readonly string[], opts: Partial<AreaBalanceOptions> = {}) {
     this.opts = { ...AREA_DEFAULTS, ...opts };
@@ -132,19 +149,24 @@ export class AreaBalance {
     this.#head = new MeterTrack(ring);
     const m = this.#ids.length;
     this.#kf = this.#makeFilter(m);
-    this.#h = new Float64Array(m + 2);
+    this.#h = new Float64Array(2 * m + 2);
     this.#score = new Float64Array(m);
     this.#info = new Float64Array(m);
   }
 
+  /** state: θ of each meter, the two loss terms, then each meter's rate (θ per year) */
   #makeFilter(m: number): RandomWalkKalman {
-    const prior = new Array<number>(m + 2).fill(1);
-    prior[m] = 0;
-    prior[m + 1] = 0;
-    const pv = new Array<number>(m + 2).fill(this.opts.priorSd ** 2);
+    const n = 2 * m + 2;
+    const prior = new Array<number>(n).fill(0);
+    const pv = new Array<number>(n).fill(this.opts.priorRateSd ** 2);
+    const q = new Array<number>(n).fill(this.opts.qRate);
+    for (let i = 0; i < m; i++) {
+      prior[i] = 1;
+      pv[i] = this.opts.priorSd ** 2;
+      q[i] = this.opts.qTheta;
+    }
     pv[m] = 0.1 ** 2;
     pv[m + 1] = 0.1 ** 2;
-    const q = new Array<number>(m + 2).fill(this.opts.qTheta);
     q[m] = this.opts.qLoss;
     q[m + 1] = this.opts.qLoss;
     return new RandomWalkKalman(prior, pv, q);
@@ -214,6 +236,7 @@ export class AreaBalance {
       // extend the span past boundaries some meter only has by interpolation across a gap
       while (k1 < ready && all.some((t) => t.gap[k1 % ring] === 1)) k1++;
       if (all.some((t) => t.gap[k1 % ring] === 1) && k1 >= ready) break; // wait for the meter that is still away
+      this.#applyReopens(k1 * this.opts.bucketMs);
       this.#equation(k0, k1);
       this.#next = k1;
       this.processedTo = k1 * this.opts.bucketMs;
@@ -255,12 +278,22 @@ export class AreaBalance {
     y /= this.#scale;
     const h = this.#h;
     const m = this.#tracks.length;
+    const B = this.opts.bucketMs;
+    if (this.#tRef === -Infinity) this.#tRef = k0 * B;
+    // years from the reference time to the middle of the span: θ there is θ_ref + rate·τ
+    const tau = (((k0 + k1) / 2) * B - this.#tRef) / YEAR;
+    let load = 0;
     for (let i = 0; i < m; i++) {
       const t = this.#tracks[i] as MeterTrack;
-      h[i] = ((t.reg[s1] as number) - (t.reg[s0] as number)) / this.#scale;
+      const v = ((t.reg[s1] as number) - (t.reg[s0] as number)) / this.#scale;
+      h[i] = v;
+      h[m + 2 + i] = v * tau;
+      load += v;
     }
     h[m] = hours;
-    h[m + 1] = (y * y) / hours;
+    // copper losses go with the square of the current delivered to the customers: their metered
+    // energy, not the head's (which carries the losses themselves and the head meter's noise)
+    h[m + 1] = (load * load) / hours;
     // measurement noise grows with the span's energy; adapted from the innovations
     const r = this.#r * hours;
     const { innovation, variance } = this.#kf.update(h, y, r);
@@ -293,10 +326,23 @@ export class AreaBalance {
       this.unsettledUntil = (k1 * this.opts.bucketMs) + this.opts.settleMs;
     }
     const excess = (innovation * innovation - (variance - r)) / hours;
-    this.#r = Math.max(1e-9, this.#r + 0.02 * (Math.min(excess, 25 * this.#r) - this.#r));
+    // clamped both ways: while the parameters are still uncertain, one innovation says little
+    // about the noise, and an unclamped fall (to the floor within the first day) left the filter
+    // confident in estimates it had barely begun to learn, for months
+    this.#r = Math.max(1e-9, this.#r + 0.02 * (Math.min(Math.max(excess, 0.5 * this.#r), 25 * this.#r) - this.#r));
     this.equations++;
     this.#sinceAnchor += hours;
-    if (this.#sinceAnchor >= 24) this.#anchor();
+    if (this.#sinceAnchor >= 24) {
+      this.#rereference(k1 * B);
+      this.#anchor();
+    }
+  }
+
+  /** carries the levels forward along their rates to a new reference time (once a day) */
+  #rereference(t: number): void {
+    const m = this.#tracks.length;
+    this.#kf.advance(0, m + 2, m, (t - this.#tRef) / YEAR);
+    this.#tRef = t;
   }
 
   #anchor(): void {
@@ -304,6 +350,7 @@ export class AreaBalance {
     const m = this.#tracks.length;
     const h = this.#h;
     let count = 0;
+    h.fill(0);
     for (let i = 0; i < m; i++) {
       const theta = this.#kf.x[i] as number;
       const healthy = Math.abs(1 / theta - 1) < this.opts.anchorExclude;
@@ -312,26 +359,55 @@ export class AreaBalance {
     }
     if (count < 3) return;
     for (let i = 0; i < m; i++) h[i] = (h[i] as number) / count;
-    h[m] = 0;
-    h[m + 1] = 0;
     this.#kf.update(h, 1, this.opts.anchorSd ** 2 / count);
+  }
+
+  /** θ of meter i now (at the newest processed boundary) and its variance */
+  #thetaNow(i: number): { theta: number; variance: number } {
+    const m = this.#tracks.length;
+    const r = m + 2 + i;
+    const tau = Math.max(0, (this.processedTo - this.#tRef) / YEAR);
+    const kf = this.#kf;
+    return {
+      theta: (kf.x[i] as number) + tau * (kf.x[r] as number),
+      variance: kf.variance(i) + 2 * tau * kf.covariance(i, r) + tau * tau * kf.variance(r),
+    };
   }
 
   /** The current error estimate of a customer meter. */
   estimate(deviceId: string): MeterErrorEstimate | null {
     const i = this.#index.get(deviceId);
     if (i === undefined || this.equations === 0) return null;
-    const theta = this.#kf.x[i] as number;
-    const sdTheta = Math.sqrt(this.#kf.variance(i));
-    return { error: 1 / theta - 1, sd: (this.opts.modelErrorFactor * sdTheta) / (theta * theta) };
+    const { theta, variance } = this.#thetaNow(i);
+    const sdTheta = Math.sqrt(variance);
+    // d(error)/dθ = −1/θ²; the rate of the error is −rate(θ)/θ²
+    const kf = this.#kf;
+    const r = this.#tracks.length + 2 + i;
+    return {
+      error: 1 / theta - 1,
+      sd: (this.opts.modelErrorFactor * sdTheta) / (theta * theta),
+      ratePerYear: -(kf.x[r] as number) / (theta * theta),
+      rateSd: (this.opts.modelErrorFactor * Math.sqrt(kf.variance(r))) / (theta * theta),
+    };
   }
 
   /** Widens one meter's uncertainty after evidence of a step (tamper, board swap) so the balance re-learns it fast. */
-  reopen(deviceId: string, sd = 0.3): void {
+  reopen(deviceId: string, atMs: number, sd = 0.3): void {
     const i = this.#index.get(deviceId);
     if (i === undefined) return;
-    this.#kf.inflate(i, sd * sd);
-    this.unsettledUntil = Math.max(this.unsettledUntil, this.processedTo + this.opts.settleMs);
+    // applied when the balance reaches `atMs` in event time, not when the evidence happens to
+    // arrive: the same estimates whether readings come live or replayed in other batches
+    this.#reopens.push({ i, at: atMs, variance: sd * sd });
+  }
+
+  #applyReopens(untilMs: number): void {
+    if (this.#reopens.length === 0) return;
+    this.#reopens = this.#reopens.filter((r) => {
+      if (r.at > untilMs) return true;
+      this.#kf.inflate(r.i, r.variance);
+      this.unsettledUntil = Math.max(this.unsettledUntil, untilMs + this.opts.settleMs);
+      return false;
+    });
   }
 
   /** variance of one hour's balance residual, in units of the mean hourly energy squared */

@@ -76,7 +76,7 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
         const hits = r.events.filter((x) => TAMPER_EVENTS.has(x));
         if (hits.length) {
           // the meter says someone interfered: let the balance re-learn it at once
-          balance?.reopen(r.deviceId);
+          balance?.reopen(r.deviceId, r.ts);
           pendingTamper.push({ deviceId: r.deviceId, ts: r.ts, code: 'meter_events', zh: `电表报告 ${hits.join('、')} 事件`, en: `the meter reported ${hits.join(', ')}` });
         }
       }
@@ -84,26 +84,33 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
     flush(out: SiteOutput): void {
       for (const t of pendingTamper.splice(0)) out.tamper(t);
       if (!balance) return;
-      balance.step();
-      const day = Math.floor(balance.processedTo / DAY);
-      if (!Number.isFinite(day) || day <= lastDay) return;
-      lastDay = day;
-      const ts = balance.processedTo;
-      for (const d of customers) {
-        const est = balance.estimate(d.id);
-        if (!est) continue;
-        const m = mpe.get(d.id) as number;
-        const provisional = ts < balance.unsettledUntil;
-        out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error, provisional });
-        // a bypass must show on two settled days running: a balance re-learning after a
-        // neighbour's step can swing a healthy meter's estimate that far for a day
-        const bypass = !provisional && est.error < bypassError && est.error + 3 * est.sd < bypassError / 2;
-        const run = bypass ? (bypassDays.get(d.id) ?? 0) + 1 : 0;
-        bypassDays.set(d.id, run);
-        if (run === 2) {
-          out.tamper({ deviceId: d.id, ts, code: 'bypass', zh: `能量平衡显示该表少计 ${Math.round(-est.error * 100)}%，疑似旁路窃电`, en: `the energy balance shows the meter under-registering by ${Math.round(-est.error * 100)}%, a bypass signature` });
-        }
-      }
+      // one set of estimates per day of event time, at the first boundary of each new day the
+      // balance reaches: the same series whether the readings came live or in one replayed batch
+      balance.step((ts) => {
+        const day = Math.floor(ts / DAY);
+        if (day <= lastDay) return;
+        lastDay = day;
+        emitDay(out, ts);
+      });
     },
   };
+
+  function emitDay(out: SiteOutput, ts: number): void {
+    if (!balance) return;
+    for (const d of customers) {
+      const est = balance.estimate(d.id);
+      if (!est) continue;
+      const m = mpe.get(d.id) as number;
+      const provisional = ts < balance.unsettledUntil;
+      out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error, provisional });
+      // a bypass must show on two settled days running: a balance re-learning after a
+      // neighbour's step can swing a healthy meter's estimate that far for a day
+      const bypass = !provisional && est.error < bypassError && est.error + 3 * est.sd < bypassError / 2;
+      const run = bypass ? (bypassDays.get(d.id) ?? 0) + 1 : 0;
+      bypassDays.set(d.id, run);
+      if (run === 2) {
+        out.tamper({ deviceId: d.id, ts, code: 'bypass', zh: `能量平衡显示该表少计 ${Math.round(-est.error * 100)}%，疑似旁路窃电`, en: `the energy balance shows the meter under-registering by ${Math.round(-est.error * 100)}%, a bypass signature` });
+      }
+    }
+  }
 }

@@ -72,6 +72,33 @@ export class RandomWalkKalman {
     return { innovation, variance: s };
   }
 
+  /**
+   * Moves `count` level parameters along their rates: x[level+i] += dt · x[rate+i], the
+   * transition F = [[I, dt·I], [0, I]] of a local linear trend, with P ← F P Fᵀ (two sweeps of
+   * row and column additions, O(count · n), no allocation).
+   */
+  advance(level: number, rate: number, count: number, dt: number): void {
+    const n = this.n;
+    const P = this.P;
+    const x = this.x;
+    for (let i = 0; i < count; i++) x[level + i] = (x[level + i] as number) + dt * (x[rate + i] as number);
+    // rows: P[level+i, ·] += dt · P[rate+i, ·]
+    for (let i = 0; i < count; i++) {
+      const a = (level + i) * n;
+      const b = (rate + i) * n;
+      for (let j = 0; j < n; j++) P[a + j] = (P[a + j] as number) + dt * (P[b + j] as number);
+    }
+    // columns: P[·, level+i] += dt · P[·, rate+i]
+    for (let r = 0; r < n; r++) {
+      const row = r * n;
+      for (let i = 0; i < count; i++) P[row + level + i] = (P[row + level + i] as number) + dt * (P[row + rate + i] as number);
+    }
+  }
+
+  covariance(i: number, j: number): number {
+    return this.P[i * this.n + j] as number;
+  }
+
   /** Widens the uncertainty of parameter i (after evidence of a step change there). */
   inflate(i: number, addVar: number): void {
     this.P[i * this.n + i] = (this.P[i * this.n + i] as number) + addVar;

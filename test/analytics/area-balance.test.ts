@@ -64,7 +64,8 @@ describe('AreaBalance', () => {
     const m3 = bal.estimate('M3')!;
     expect(m3.error + 3 * m3.sd).toBeLessThan(-0.02); // the −10 % meter is shown out of a 2 % MPE with confidence
     expect(bal.estimate('M11')!.error).toBeCloseTo(-0.5, 1);
-    expect(bal.estimate('M0')!.sd).toBeLessThan(0.01);
+    // a month of hourly balances pins a healthy meter to about half a 2 % MPE (level and drift rate both unknown)
+    expect(bal.estimate('M0')!.sd).toBeLessThan(0.012);
   });
 
   it('folds in a meter that was offline for two days and backfilled', () => {

@@ -53,10 +53,10 @@ describe('device clocks', () => {
     expect(honest.state.skewMs).toBe(0);
     // the corrected series gives the estimate the honest clock gives
     expect(Math.abs(behind.state.ratio - honest.state.ratio)).toBeLessThan(0.05);
-    // and the clock is a data-quality reason to watch it, not a reason to replace it
-    expect(honest.state.grade).toBe('A');
-    expect(behind.state.grade).toBe('B');
-    expect(behind.state.reasons.map((r) => r.code)).toContain('clock_skew');
+    // and the clock adds a data-quality reason to watch it, nothing more
+    const codes = (s: typeof honest.state) => s.reasons.map((r) => r.code).sort();
+    expect(codes(behind.state)).toEqual([...codes(honest.state), 'clock_skew'].sort());
+    expect(['A', 'B']).toContain(behind.state.grade);
   });
 
   it('takes readings sent a day late, after an outage, for what they are: no clock error', () => {
