@@ -44,6 +44,8 @@ export interface EvalResult {
   tamperRecall: number;
   readings: number;
   runtimeSec: number;
+  /** detection delay by kind and fault type: how many were flagged and their median delay (days) */
+  delayByType: Record<string, { detected: number; medianDays: number }>;
   /** what the analytics missed, by kind and fault type: where its limits are */
   missedByType: Record<string, number>;
   /** false replacements by kind and the evidence behind them */
@@ -187,6 +189,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
 
   // ---- score against ground truth
   const delays: number[] = [];
+  const delaysByType: Record<string, number[]> = {};
   const missedByType: Record<string, number> = {};
   const faultsByType: Record<string, number> = {};
   const falseReplacementsByCause: Record<string, number> = {};
@@ -228,11 +231,12 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     if (fs.length > 0 && crossing !== null) {
       outOfTolerance++;
       const flag = firstFlag.get(d.id);
+      const key = `${d.kind}:${fs.map((f) => f.type).join('+')}`;
       if (flag !== undefined) {
         detected++;
         delays.push((flag - crossing) / DAY);
+        (delaysByType[key] ??= []).push((flag - crossing) / DAY);
       } else {
-        const key = `${d.kind}:${fs.map((f) => f.type).join('+')}`;
         missedByType[key] = (missedByType[key] ?? 0) + 1;
       }
     }
@@ -265,6 +269,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     tamperRecall: tamperFaults ? r3(tamperDetected / tamperFaults) : 1,
     readings,
     runtimeSec: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
+    delayByType: Object.fromEntries(Object.entries(delaysByType).map(([k, v]) => [k, { detected: v.length, medianDays: r3(quantile(v, 0.5) as number) }])),
     missedByType,
     falseReplacementsByCause,
   };
