@@ -76,3 +76,47 @@ describe('AreaBalance', () => {
     expect(Math.abs(est.error - 0.05)).toBeLessThan(Math.max(3 * est.sd, 0.003));
   });
 });
+
+describe('AreaBalance on the simulator\'s physics', () => {
+  it('reports uncertainties that cover healthy meters as a normal law would', async () => {
+    const { buildFleet } = await import('../../devices-sim/fleet.js');
+    const { createFleetState, simulate } = await import('../../devices-sim/generator.js');
+    const { createTruth } = await import('../../devices-sim/truth.js');
+    const scenario = {
+      seed: 3,
+      days: 90,
+      start: '2025-04-01',
+      areas: { count: 2, metersPerArea: [40, 70] as [number, number], intervalMin: 60, lossPct: [3, 7] as [number, number] },
+      stations: { count: 0, tanksPerStation: 1, nozzlesPerTank: 1, txPerNozzlePerDay: 1 },
+      markets: { count: 0, scalesPerMarket: 1, checksPerDay: 1 },
+      faults: [],
+    };
+    const fleet = buildFleet(scenario, Date.UTC(2026, 0, 1));
+    const truth = createTruth(fleet);
+    const balances = new Map(fleet.areas.map((a) => [a.site, new AreaBalance(a.head.id, a.customers.map((d) => d.id))]));
+    const st = createFleetState(fleet);
+    const z: number[] = [];
+    for (let day = 1; day <= scenario.days; day++) {
+      simulate(st, fleet.startMs + (day - 1) * 86_400_000, fleet.startMs + day * 86_400_000, (d, r) => {
+        balances.get(d.site)!.add(d.id, r.ts, (r as { energyWh: number }).energyWh);
+      });
+      for (const b of balances.values()) b.step();
+      if (day < 14 || day % 7 !== 0) continue;
+      for (const a of fleet.areas) {
+        const b = balances.get(a.site)!;
+        for (const d of a.customers) {
+          const est = b.estimate(d.id)!;
+          z.push(Math.abs(est.error - truth.trueErrorAt(d.id, b.processedTo)) / est.sd);
+        }
+      }
+    }
+    z.sort((a, b) => a - b);
+    const q = (p: number) => z[Math.floor(p * (z.length - 1))]!;
+    expect(z.length).toBeGreaterThan(800);
+    // no wider than a normal law in the bulk or the tail (an overconfident filter fails here)…
+    expect(q(0.95)).toBeLessThan(1.96 * 1.1);
+    expect(q(0.99)).toBeLessThan(2.58 * 1.1);
+    // …and not so wide that the uncertainty says nothing
+    expect(q(0.95)).toBeGreaterThan(1.0);
+  }, 30_000);
+});
