@@ -12,6 +12,7 @@ import { createFleetState, simulate } from './generator.js';
 import type { ScenarioInput } from './scenario.js';
 import { createTruth } from './truth.js';
 import { toAccepted } from './accepted.js';
+import { createMeterBound } from './bound.js';
 
 const DAY = 86_400_000;
 
@@ -46,6 +47,12 @@ export interface EvalResult {
   runtimeSec: number;
   /** detection delay by kind and fault type: how many were flagged and their median delay (days) */
   delayByType: Record<string, { detected: number; medianDays: number }>;
+  /**
+   * Customer-meter drifts and steps against a bound (bound.ts): an oracle that knows everything
+   * but the fault's size. Its median delay, how many it cannot confirm within the run, and the
+   * analytics' median delay on the same faults.
+   */
+  meterBound: { faults: number; oracleMedianDelayDays: number | null; oracleUnconfirmed: number; medianDelayDays: number | null; missed: number };
   /** what the analytics missed, by kind and fault type: where its limits are */
   missedByType: Record<string, number>;
   /** false replacements by kind and the evidence behind them */
@@ -73,6 +80,8 @@ export interface EvalOutcome {
   orderBasis: [string, string][];
   alertsOnHealthy: number;
   readings: number;
+  /** the oracle bound per customer-meter drift or step (see bound.ts): days past the crossing, or null */
+  bound: [string, number | null][];
 }
 
 /** The MPE truth is judged against: the same one the analytics grades with (scales at their most demanding load). */
@@ -153,7 +162,11 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
   const slice = opts.sliceMs ?? 6 * 3_600_000;
   let batch: Accepted[] = [];
   let readings = 0;
-  const emit = (d: SimDevice, r: AnyReading, trueMs: number) => batch.push(toAccepted(d, r, trueMs));
+  const bound = createMeterBound(fleet, truth, (d) => mpeOf(asDevice(d, fleet.startMs)), only ? (site) => only.has(site) : null);
+  const emit = (d: SimDevice, r: AnyReading, trueMs: number) => {
+    bound.observe(d, r, trueMs);
+    batch.push(toAccepted(d, r, trueMs));
+  };
   for (let t = fleet.startMs; t < fleet.endMs; t += slice) {
     const to = Math.min(t + slice, fleet.endMs);
     simulate(state, t, to, emit);
@@ -171,6 +184,7 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     orderBasis: [...orderBasis],
     alertsOnHealthy: alertsOnHealthy.count,
     readings,
+    bound: bound.result(),
   };
 }
 
@@ -186,6 +200,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const orderBasis = new Map(outcomes.flatMap((o) => o.orderBasis));
   const alertsOnHealthy = { count: outcomes.reduce((a, o) => a + o.alertsOnHealthy, 0) };
   const readings = outcomes.reduce((a, o) => a + o.readings, 0);
+  const boundRows = outcomes.flatMap((o) => o.bound);
 
   // ---- score against ground truth
   const delays: number[] = [];
@@ -269,8 +284,36 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     tamperRecall: tamperFaults ? r3(tamperDetected / tamperFaults) : 1,
     readings,
     runtimeSec: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
+    meterBound: meterBound(boundRows, fleet, truth, firstFlag, r3),
     delayByType: Object.fromEntries(Object.entries(delaysByType).map(([k, v]) => [k, { detected: v.length, medianDays: r3(quantile(v, 0.5) as number) }])),
     missedByType,
     falseReplacementsByCause,
   };
+}
+
+function meterBound(rows: [string, number | null][], fleet: Fleet, truth: ReturnType<typeof createTruth>, firstFlag: Map<string, number>, r3: (x: number) => number): EvalResult['meterBound'] {
+  const oracle: number[] = [];
+  const ours: number[] = [];
+  let unconfirmed = 0;
+  let missed = 0;
+  for (const [id, days] of rows) {
+    if (days === null) unconfirmed++;
+    else oracle.push(days);
+    const flag = firstFlag.get(id);
+    if (flag === undefined) {
+      missed++;
+      continue;
+    }
+    // the crossing as the score measures it (quarter-day steps)
+    const mpe = mpeOf(fleet.byId.get(id)?.record as Device) as number;
+    for (let t = fleet.startMs; t <= fleet.endMs; t += DAY / 4) {
+      if (Math.abs(truth.trueErrorAt(id, t)) > mpe) {
+        ours.push((flag - t) / DAY);
+        break;
+      }
+    }
+  }
+  const mo = quantile(oracle, 0.5);
+  const mu = quantile(ours, 0.5);
+  return { faults: rows.length, oracleMedianDelayDays: mo === null ? null : r3(mo), oracleUnconfirmed: unconfirmed, medianDelayDays: mu === null ? null : r3(mu), missed };
 }

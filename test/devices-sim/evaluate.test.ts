@@ -16,6 +16,12 @@ describe('driftwatch eval', () => {
     expect(r.tamperRecall).toBe(1);
     expect(r.falseReplacements).toBe(0);
     expect(r.medianDelayDays).toBeLessThan(7);
+    // the two large steps against the oracle that knows everything but their size: it confirms
+    // them at once; the analytics must first learn the area (14 daily estimates before an order)
+    expect(r.meterBound.faults).toBe(2);
+    expect(r.meterBound.oracleUnconfirmed).toBe(0);
+    expect(r.meterBound.oracleMedianDelayDays!).toBeLessThan(1);
+    expect(r.meterBound.oracleMedianDelayDays!).toBeLessThanOrEqual(r.meterBound.medianDelayDays!);
   });
 
   it('scores shards of sites evaluated apart exactly as the whole fleet in one run', () => {

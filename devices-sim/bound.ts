@@ -1,0 +1,83 @@
+import type { AnyReading } from '../ingest/readings.js';
+import type { Fleet, SimDevice } from './fleet.js';
+import type { Truth } from './truth.js';
+
+const DAY = 86_400_000;
+const YEAR = 365 * DAY;
+/** the head meter's per-interval noise, as the simulator draws it (sites/area.ts METER_NOISE) */
+const HEAD_NOISE = 0.0005;
+/** one-sided 95 %: the replacement rule's P(|error| > MPE) ≥ 0.95 */
+const Z95 = 1.6448536269514722;
+
+interface Target {
+  head: string;
+  onset: number;
+  shape: 'step' | 'drift';
+  crossing: number;
+  mpe: number;
+  /** Fisher information about the fault's size so far */
+  info: number;
+  lastE: number;
+  confirmed: number | null;
+}
+
+/**
+ * A lower bound on how soon any area-balance estimator can confirm a customer meter's fault:
+ * an oracle that knows every other parameter of the area exactly (the neighbours' errors, the
+ * losses) and the fault's onset and shape (step or linear drift), and must only size it. Its
+ * information about the size grows with the meter's own energy against the head meter's noise;
+ * it confirms the fault once the true error, less 1.645 of the oracle's standard uncertainty,
+ * exceeds the MPE. Real estimators know neither the neighbours nor the onset, so they can only
+ * be slower; the gap says what collinearity and the unknown onset cost.
+ */
+export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevice) => number | null, sites: ((site: string) => boolean) | null) {
+  const targets = new Map<string, Target>();
+  const heads = new Map<string, { lastE: number; inc: number }>();
+  for (const a of fleet.areas) {
+    if (sites && !sites(a.site)) continue;
+    for (const d of a.customers) {
+      const fs = truth.faultsOf(d.id);
+      const f = fs[0];
+      if (fs.length !== 1 || !f || (f.type !== 'step' && f.type !== 'drift')) continue;
+      const mpe = mpeOf(d);
+      if (mpe === null) continue;
+      let crossing: number | null = null;
+      for (let t = fleet.startMs; t <= fleet.endMs; t += DAY / 4) {
+        if (Math.abs(truth.trueErrorAt(d.id, t)) > mpe) {
+          crossing = t;
+          break;
+        }
+      }
+      if (crossing === null) continue;
+      targets.set(d.id, { head: a.head.id, onset: f.startMs, shape: f.type, crossing, mpe, info: 0, lastE: Number.NaN, confirmed: null });
+      heads.set(a.head.id, { lastE: Number.NaN, inc: Number.NaN });
+    }
+  }
+  return {
+    /** Folds in one simulated reading (call in the simulator's order: the head before its customers each interval). */
+    observe(d: SimDevice, r: AnyReading, trueMs: number): void {
+      const e = (r as { energyWh?: number }).energyWh;
+      if (e === undefined) return;
+      const h = heads.get(d.id);
+      if (h) {
+        h.inc = e - h.lastE;
+        h.lastE = e;
+        return;
+      }
+      const t = targets.get(d.id);
+      if (!t) return;
+      const inc = e - t.lastE;
+      t.lastE = e;
+      if (t.confirmed !== null || !(inc > 0) || trueMs <= t.onset) return;
+      const y = (heads.get(t.head) as { inc: number }).inc;
+      if (!(y > 0)) return;
+      const g = t.shape === 'step' ? 1 : (trueMs - t.onset) / YEAR;
+      t.info += ((inc * g) / (HEAD_NOISE * y)) ** 2;
+      if (Math.abs(truth.trueErrorAt(d.id, trueMs)) - (Z95 * g) / Math.sqrt(t.info) > t.mpe) t.confirmed = trueMs;
+    },
+    /** per target: days from the crossing to the oracle's confirmation (null: not within the run) */
+    result(): [string, number | null][] {
+      return [...targets].map(([id, t]) => [id, t.confirmed === null ? null : (t.confirmed - t.crossing) / DAY]);
+    },
+  };
+}
