@@ -135,6 +135,14 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     })()`)) as { regions: string[] };
     expect(overview.regions).toEqual(['SH']);
 
+    // the precondition: the demo fleet has raised something in SH by now (on a loaded machine the
+    // simulated days pass more slowly, so wait for it rather than assume it)
+    for (let i = 0; i < 240; i++) {
+      const sh = await admin<{ items: unknown[] }>('/api/alerts?region=SH&limit=1');
+      expect(sh.status).toBe(200);
+      if (sh.body.items.length > 0) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     await page.goto(`${p.base}/app/#/alerts?status=`);
     await page.waitForSelector('table.alerts tbody tr');
     const regions = [...new Set(await page.locator('table.alerts tbody tr td:nth-child(3)').allTextContents())];
@@ -150,7 +158,7 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     await page.goto(`${p.base}/app/#/inspector`);
     await page.waitForSelector('.phone h1');
     await ctx.close();
-  }, 60_000);
+  }, 180_000);
 
   it('a regulator of SH gets 404 for a JS instrument and nothing of JS on the live stream', async () => {
     expect((await admin('/api/users', { method: 'POST', body: { username: 'reg-sh', password: PASSWORD, role: 'regulator', regions: ['SH'] } })).status).toBe(201);
