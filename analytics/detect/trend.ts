@@ -21,6 +21,16 @@ export interface Trend {
   crossingAt: number | null;
   /** days the points span */
   spanDays: number;
+  /** standard uncertainty of the slope, where the estimator's model supplies one */
+  slopeSd?: number;
+}
+
+/** The projected first time |level + slope·t| reaches `mpe`, from `at` (ms); null if not heading there. */
+export function crossing(level: number, slopePerDay: number, at: number, mpe: number): number | null {
+  if (Math.abs(level) >= mpe) return at;
+  if (slopePerDay > 0) return at + ((mpe - level) / slopePerDay) * DAY;
+  if (slopePerDay < 0) return at + ((-mpe - level) / slopePerDay) * DAY;
+  return null;
 }
 
 const DAY = 86_400_000;
@@ -64,9 +74,5 @@ export function theilSen(points: readonly TrendPoint[], mpe: number): Trend | nu
     scratch[i] = p.e - slopePerDay * ((p.t - tLast) / DAY);
   }
   const level = medianOf(scratch, n);
-  let crossingAt: number | null = null;
-  if (Math.abs(level) >= mpe) crossingAt = tLast;
-  else if (slopePerDay > 0) crossingAt = tLast + ((mpe - level) / slopePerDay) * DAY;
-  else if (slopePerDay < 0) crossingAt = tLast + ((-mpe - level) / slopePerDay) * DAY;
-  return { slopePerDay, level, crossingAt, spanDays: (tLast - (points[0] as TrendPoint).t) / DAY };
+  return { slopePerDay, level, crossingAt: crossing(level, slopePerDay, tLast, mpe), spanDays: (tLast - (points[0] as TrendPoint).t) / DAY };
 }

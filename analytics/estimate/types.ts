@@ -23,6 +23,13 @@ export interface ErrorSample {
    * uncertainty may not yet cover its error: shown, but not counted as evidence for replacement
    */
   provisional?: boolean;
+  /**
+   * the estimator's own rate of change of ratio, per day, and its standard uncertainty, where its
+   * model carries one (the area balance's drift-rate state): the trend is then read from the model,
+   * with an uncertainty, instead of from the series of estimates
+   */
+  ratePerDay?: number;
+  rateSd?: number;
 }
 
 /** A tamper signature (DOMAIN.md §6) seen in one instrument's data. */

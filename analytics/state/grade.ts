@@ -125,9 +125,11 @@ export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: rea
     reasons.push({ code: 'error_high', zh: `误差估计达到${mpeShare(m.r, 'zh')}`, en: `Error estimate at ${mpeShare(m.r, 'en')}` });
   }
   const t = m.trend;
-  // a trend counts only when it explains more than the noise: over the window it must move the
-  // error by more than twice the estimate's uncertainty, or it is a projection of noise
-  const trendReal = t !== null && known && Math.abs(t.slopePerDay) * (t.spanDays ?? 0) > 2 * m.sd;
+  // a trend counts only when it is more than noise: where the estimator's model gives the slope an
+  // uncertainty, the slope must exceed twice it; otherwise, over the window it must move the error
+  // by more than twice the estimate's uncertainty, or it is a projection of noise
+  const trendReal =
+    t !== null && known && (t.slopeSd !== undefined ? Math.abs(t.slopePerDay) > 2 * t.slopeSd : Math.abs(t.slopePerDay) * (t.spanDays ?? 0) > 2 * m.sd);
   if (t && trendReal && t.crossingAt !== null && ratio < 1 && m.settled) {
     const until = t.crossingAt - m.ts;
     if (until <= policy.priorityHorizonMs) {

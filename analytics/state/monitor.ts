@@ -1,7 +1,7 @@
 import { Cusum } from '../detect/cusum.js';
 import { Ewma } from '../detect/ewma.js';
 import { shewhart } from '../detect/shewhart.js';
-import { theilSen, type Trend, type TrendPoint } from '../detect/trend.js';
+import { crossing, theilSen, type Trend, type TrendPoint } from '../detect/trend.js';
 import { pOutOfTolerance } from './probability.js';
 
 /**
@@ -79,8 +79,11 @@ export class InstrumentMonitor {
     return this.n >= this.opts.warmup;
   }
 
-  /** Folds in one period's estimate (event time ms, ratio to MPE, its sd). Returns a new change, if one is detected now. */
-  observe(ts: number, r: number, sd: number): Change | null {
+  /**
+   * Folds in one period's estimate (event time ms, ratio to MPE, its sd, and the estimator's own
+   * rate of change with its sd where its model has one). Returns a new change, if one is detected now.
+   */
+  observe(ts: number, r: number, sd: number, rate?: { perDay: number; sd: number }): Change | null {
     this.ts = ts;
     this.r = r;
     this.sd = sd;
@@ -88,7 +91,9 @@ export class InstrumentMonitor {
     this.n++;
     this.#window.push({ t: ts, e: r });
     if (this.#window.length > this.opts.trendWindow) this.#window.shift();
-    this.trend = theilSen(this.#window, 1);
+    this.trend = rate
+      ? { slopePerDay: rate.perDay, slopeSd: rate.sd, level: r, crossingAt: crossing(r, rate.perDay, ts, 1), spanDays: (ts - (this.#window[0] as TrendPoint).t) / 86_400_000 }
+      : theilSen(this.#window, 1);
     if (this.n <= this.opts.warmup) {
       this.#warm.push(r);
       if (this.n === this.opts.warmup) {

@@ -22,6 +22,24 @@ describe('P(out of tolerance)', () => {
 });
 
 describe('state evaluation', () => {
+  it('reads the trend from the estimator\'s own rate where it has one, and only when the rate is more than its noise', () => {
+    const withRate = (perDay: number, sd: number) => {
+      const m = new InstrumentMonitor();
+      for (let i = 0; i < 30; i++) m.observe(i * DAY, 0.3, 0.1, { perDay, sd });
+      return m;
+    };
+    // 0.3 MPE now, rising 0.01 MPE a day: the MPE in 70 days, and the rate is five times its sd
+    const real = withRate(0.01, 0.002);
+    expect(real.trend!.crossingAt).toBe(29 * DAY + 70 * DAY);
+    const ev = evaluate(real, calm, []);
+    expect(ev.grade).toBe('C');
+    expect(ev.reasons.map((r) => r.code)).toContain('trend_crossing');
+    // the same rate at one sd: a projection of noise, not a reason
+    const noise = evaluate(withRate(0.01, 0.01), calm, []);
+    expect(noise.reasons.map((r) => r.code)).not.toContain('trend_crossing');
+    expect(noise.grade).toBe('A');
+  });
+
   it('grades a healthy instrument A and says why in both languages', () => {
     const ev = evaluate(monitorWith(Array.from({ length: 20 }, () => [0.1, 0.1] as [number, number])), calm, []);
     expect(ev.grade).toBe('A');
