@@ -3,6 +3,8 @@ import type { Fleet, SimDevice } from './fleet.js';
 import type { Truth } from './truth.js';
 
 const DAY = 86_400_000;
+/** the step the evaluation scans the truth in for MPE crossings */
+export const SCORE_STEP_MS = DAY / 4;
 const YEAR = 365 * DAY;
 /** the head meter's per-interval noise, as the simulator draws it (sites/area.ts METER_NOISE) */
 const HEAD_NOISE = 0.0005;
@@ -41,13 +43,7 @@ export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevic
       if (fs.length !== 1 || !f || (f.type !== 'step' && f.type !== 'drift')) continue;
       const mpe = mpeOf(d);
       if (mpe === null) continue;
-      let crossing: number | null = null;
-      for (let t = fleet.startMs; t <= fleet.endMs; t += DAY / 4) {
-        if (Math.abs(truth.trueErrorAt(d.id, t)) > mpe) {
-          crossing = t;
-          break;
-        }
-      }
+      const crossing = truth.crossingAt(d.id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS);
       if (crossing === null) continue;
       targets.set(d.id, { head: a.head.id, onset: f.startMs, shape: f.type, crossing, mpe, info: 0, lastE: Number.NaN, confirmed: null });
       heads.set(a.head.id, { lastE: Number.NaN, inc: Number.NaN });

@@ -12,7 +12,7 @@ import { createFleetState, simulate } from './generator.js';
 import type { ScenarioInput } from './scenario.js';
 import { createTruth } from './truth.js';
 import { toAccepted } from './accepted.js';
-import { createMeterBound } from './bound.js';
+import { createMeterBound, SCORE_STEP_MS } from './bound.js';
 
 const DAY = 86_400_000;
 
@@ -227,13 +227,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     const mpe = mpeOf(dev);
     if (mpe === null) continue;
     graded++;
-    let crossing: number | null = null;
-    for (let t = fleet.startMs; t <= fleet.endMs; t += DAY / 4) {
-      if (Math.abs(truth.trueErrorAt(d.id, t)) > mpe) {
-        crossing = t;
-        break;
-      }
-    }
+    const crossing = truth.crossingAt(d.id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS);
     if (crossing === null) {
       neverOut++;
       if (orderedAt.has(d.id)) {
@@ -304,14 +298,9 @@ function meterBound(rows: [string, number | null][], fleet: Fleet, truth: Return
       missed++;
       continue;
     }
-    // the crossing as the score measures it (quarter-day steps)
     const mpe = mpeOf(fleet.byId.get(id)?.record as Device) as number;
-    for (let t = fleet.startMs; t <= fleet.endMs; t += DAY / 4) {
-      if (Math.abs(truth.trueErrorAt(id, t)) > mpe) {
-        ours.push((flag - t) / DAY);
-        break;
-      }
-    }
+    const crossing = truth.crossingAt(id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS);
+    if (crossing !== null) ours.push((flag - crossing) / DAY);
   }
   const mo = quantile(oracle, 0.5);
   const mu = quantile(ours, 0.5);

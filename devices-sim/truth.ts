@@ -57,6 +57,8 @@ export interface Truth {
    * for scales. Random measurement noise is not included.
    */
   trueErrorAt(id: string, ts: number): number;
+  /** true time (ms) at which |true error| first exceeds `mpe`, scanning [fromMs, toMs] in steps of stepMs; null if never */
+  crossingAt(id: string, mpe: number, fromMs: number, toMs: number, stepMs: number): number | null;
   /** devices with at least one fault */
   faulty(): readonly SimDevice[];
   report(opts: TruthOptions): TruthReport;
@@ -70,10 +72,15 @@ export function createTruth(fleet: Fleet): Truth {
   };
   const errorAt = (d: SimDevice, ts: number): number => (d.kind === 'meter' && d.error.stuckAt(ts) ? -1 : d.error.errorAt(ts));
   const faulty = fleet.devices.filter((d) => d.error.faults.length > 0);
+  const crossing = (d: SimDevice, mpe: number, fromMs: number, toMs: number, stepMs: number): number | null => {
+    for (let ts = fromMs; ts <= toMs; ts += stepMs) if (Math.abs(errorAt(d, ts)) > mpe) return ts;
+    return null;
+  };
 
   return {
     faultsOf: (id) => device(id).error.faults,
     trueErrorAt: (id, ts) => errorAt(device(id), ts),
+    crossingAt: (id, mpe, fromMs, toMs, stepMs) => crossing(device(id), mpe, fromMs, toMs, stepMs),
     faulty: () => faulty,
     report(opts) {
       const fromMs = opts.fromMs ?? fleet.startMs;
@@ -95,12 +102,7 @@ export function createTruth(fleet: Fleet): Truth {
           if (Math.abs(d.error.base) > mpe) t.mpeCrossingMs = fromMs;
           return t;
         }
-        for (let ts = fromMs; ts <= toMs; ts += HOUR_MS) {
-          if (Math.abs(errorAt(d, ts)) > mpe) {
-            t.mpeCrossingMs = ts;
-            break;
-          }
-        }
+        t.mpeCrossingMs = crossing(d, mpe, fromMs, toMs, HOUR_MS);
         const daily: number[] = [];
         for (let ts = fromMs; ts <= toMs; ts += DAY_MS) daily.push(errorAt(d, ts));
         t.daily = daily;
