@@ -56,6 +56,8 @@ export const ConfigSchema = z.strictObject({
   INFLUX_RP: z.string().min(1).optional(),
   /** MB; beyond this the outbox refuses readings (devices keep them, unacknowledged) until it drains */
   INFLUX_OUTBOX_MAX_MB: z.coerce.number().positive().max(1_000_000).default(1024),
+  /** days a redelivered reading is recognised for, at least (the outbox's deduplication index holds at most twice this) */
+  INFLUX_DEDUP_DAYS: z.coerce.number().positive().max(365).default(7),
   /** write requests in flight */
   INFLUX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
   /** lines per write request */

@@ -59,6 +59,7 @@ function influxStore(cfg: Config, registry: ReturnType<typeof openRegistry>['reg
     connection,
     outbox: { db },
     outboxMaxBytes: cfg.INFLUX_OUTBOX_MAX_MB * 1024 * 1024,
+    dedupWindowMs: cfg.INFLUX_DEDUP_DAYS * 86_400_000,
     deviceTags: (id) => {
       const d = registry.getDevice(id);
       return d ? { model: d.model, class: d.accuracyClass } : undefined;

@@ -5,12 +5,20 @@ import type { Db } from '../../../lib/sqlite.js';
  * The durable outbox: line-protocol lines wait here, in SQLite (WAL), until InfluxDB confirms them.
  * AUTOINCREMENT: ids never come back after the queue drains, so the sink's cursor (take ids > the
  * last taken) cannot skip a reused id (https://sqlite.org/autoinc.html).
- * `seen` is the deduplication index on (device, seq) that answers append()'s new/duplicate flags;
+ * `seen` is the deduplication index on (device, seq) that answers append()'s new/duplicate flags.
+ * It is bounded by generations: every `dedupWindowMs` the current table becomes the old one and
+ * the old one is dropped, so a redelivery is recognised for at least one window and at most two,
+ * and the index holds at most two windows of readings, whatever the uptime. (A redelivery older
+ * than that is written again; InfluxDB keeps one point per series and time, so it overwrites.)
  * `rejected` keeps the lines InfluxDB refused with its error text (nothing is dropped silently).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS influx_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS influx_seen (
+  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS influx_seen_old (
   device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
   PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID;
@@ -47,9 +55,21 @@ export interface OutboxStats {
   written: number;
   /** lines InfluxDB refused (kept in influx_rejected) */
   failed: number;
-  /** readings ever accepted (rows of the deduplication index) */
+  /** readings ever accepted */
   accepted: number;
 }
+
+export interface OutboxOptions {
+  /** ms: a redelivery of a (device, seq) is recognised for at least this long (default 7 days) */
+  dedupWindowMs?: number;
+  /** ms since the epoch */
+  now?: () => number;
+}
+
+const SEEN_TABLE = `(
+  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID`;
 
 export class Outbox {
   readonly #db: Db;
@@ -64,25 +84,51 @@ export class Outbox {
   #failed: number;
   #accepted: number;
   #lastId = 0;
+  readonly #now: () => number;
+  readonly #windowMs: number;
+  #rotatedAt: number;
+  #oldEmpty: boolean;
+  readonly #rotate: (at: number) => void;
+  /** rows of the two generations of the deduplication index, counted once at open and kept since */
+  #curRows: number;
+  #oldRows: number;
 
   /** Creates the tables if missing, prepares every statement and reads the counters. */
-  static open(db: Db): Outbox {
-    return new Outbox(db);
+  static open(db: Db, opts: OutboxOptions = {}): Outbox {
+    return new Outbox(db, opts);
   }
 
-  private constructor(db: Db) {
+  private constructor(db: Db, opts: OutboxOptions) {
     this.#db = db;
+    this.#now = opts.now ?? Date.now;
+    this.#windowMs = opts.dedupWindowMs ?? 7 * 86_400_000;
     db.exec(SCHEMA);
     const seen = db.prepare(`INSERT OR IGNORE INTO influx_seen (device_id, seq, ts) VALUES (?, ?, ?)`);
+    const inOld = db.prepare(`SELECT 1 FROM influx_seen_old WHERE device_id = ? AND seq = ?`).pluck();
     const put = db.prepare(`INSERT INTO influx_outbox (line) VALUES (?)`);
     const bump = db.prepare(`INSERT INTO influx_counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n`);
+    const setCounter = db.prepare(`INSERT INTO influx_counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = excluded.n`);
+    const counter = (name: string) => (db.prepare(`SELECT n FROM influx_counters WHERE name = ?`).get(name) as { n: number } | undefined)?.n;
+    this.#curRows = db.prepare(`SELECT count(*) FROM influx_seen`).pluck().get() as number;
+    this.#oldRows = db.prepare(`SELECT count(*) FROM influx_seen_old`).pluck().get() as number;
+    // the count of readings ever accepted lives in a counter, since the index forgets
+    if (counter('accepted') === undefined) setCounter.run('accepted', this.#curRows + this.#oldRows);
+    const rotatedAt = counter('seen_rotated_at');
+    this.#rotatedAt = rotatedAt ?? this.#now();
+    if (rotatedAt === undefined) setCounter.run('seen_rotated_at', this.#rotatedAt);
+    this.#oldEmpty = db.prepare(`SELECT 1 FROM influx_seen_old LIMIT 1`).get() === undefined;
+    this.#rotate = db.transaction((at: number) => {
+      db.exec(`DROP TABLE influx_seen_old; ALTER TABLE influx_seen RENAME TO influx_seen_old; CREATE TABLE influx_seen ${SEEN_TABLE};`);
+      setCounter.run('seen_rotated_at', at);
+    });
     this.#append = db.transaction((entries: readonly OutboxEntry[], lineOf: (i: number) => string) => {
       const out = new Array<boolean>(entries.length);
       let bytes = 0;
       let n = 0;
+      const checkOld = !this.#oldEmpty;
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as OutboxEntry;
-        const isNew = seen.run(e.deviceId, e.seq, e.ts).changes === 1;
+        const isNew = (!checkOld || inOld.get(e.deviceId, e.seq) === undefined) && seen.run(e.deviceId, e.seq, e.ts).changes === 1;
         out[i] = isNew;
         if (!isNew) continue;
         const line = lineOf(i);
@@ -90,10 +136,12 @@ export class Outbox {
         bytes += line.length + ROW_OVERHEAD_BYTES;
         n++;
       }
+      if (n > 0) bump.run('accepted', n);
       // counted after the commit below succeeds (a thrown error rolls back and skips this)
       this.#pending += n;
       this.#pendingBytes += bytes;
       this.#accepted += n;
+      this.#curRows += n;
       return out;
     });
     this.#take = db.prepare(`SELECT id, line FROM influx_outbox WHERE id > ? ORDER BY id LIMIT ?`).raw(true);
@@ -123,7 +171,7 @@ export class Outbox {
     this.#pending = p.n;
     this.#pendingBytes = p.b + p.n * ROW_OVERHEAD_BYTES;
     this.#failed = (db.prepare(`SELECT count(*) AS n FROM influx_rejected`).get() as { n: number }).n;
-    this.#accepted = (db.prepare(`SELECT count(*) AS n FROM influx_seen`).get() as { n: number }).n;
+    this.#accepted = counter('accepted') ?? 0;
     this.#written = (db.prepare(`SELECT n FROM influx_counters WHERE name = 'written'`).get() as { n: number } | undefined)?.n ?? 0;
   }
 
@@ -133,6 +181,14 @@ export class Outbox {
    * so redeliveries cost no encoding.
    */
   append(entries: readonly OutboxEntry[], lineOf: (i: number) => string): boolean[] {
+    const now = this.#now();
+    if (now - this.#rotatedAt >= this.#windowMs) {
+      this.#rotate(now);
+      this.#rotatedAt = now;
+      this.#oldRows = this.#curRows;
+      this.#curRows = 0;
+      this.#oldEmpty = this.#oldRows === 0;
+    }
     return this.#append(entries, lineOf);
   }
 
@@ -178,5 +234,10 @@ export class Outbox {
 
   stats(): OutboxStats {
     return { pending: this.#pending, pendingBytes: this.#pendingBytes, written: this.#written, failed: this.#failed, accepted: this.#accepted };
+  }
+
+  /** rows in the deduplication index, both generations */
+  deduplicationRows(): number {
+    return this.#curRows + this.#oldRows;
   }
 }

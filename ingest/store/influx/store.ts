@@ -42,9 +42,13 @@ export interface InfluxStoreOptions {
   backoffMaxMs?: number;
   /** replaces the HTTP writer (tests inject failing servers this way too, but real ones are preferred) */
   writer?: () => LineWriter;
+  /** ms: redeliveries are recognised for at least this long, at most twice it (default 7 days; see outbox.ts) */
+  dedupWindowMs?: number;
 }
 
 export interface InfluxOutboxStats extends OutboxStats {
+  /** rows of the deduplication index (bounded: at most two windows of readings) */
+  deduplicationRows: number;
   /** bytes */
   maxBytes: number;
   sink: SinkStats;
@@ -82,7 +86,7 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxTelemetryS
   const readWaitMs = options.readWaitMs ?? 2_000;
   const ownsDb = 'file' in options.outbox;
   const db = 'file' in options.outbox ? openDb(options.outbox.file, { synchronous: options.outbox.synchronous ?? 'FULL' }) : options.outbox.db;
-  const outbox = Outbox.open(db);
+  const outbox = Outbox.open(db, { now: () => clock.now(), ...(options.dedupWindowMs !== undefined ? { dedupWindowMs: options.dedupWindowMs } : {}) });
   const encoder = new LineEncoder(options.deviceTags);
   const gzip = options.gzip ?? false;
   const writer =
@@ -224,7 +228,7 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxTelemetryS
     },
 
     outboxStats(): InfluxOutboxStats {
-      return { ...outbox.stats(), maxBytes: options.outboxMaxBytes, sink: sink.stats() };
+      return { ...outbox.stats(), deduplicationRows: outbox.deduplicationRows(), maxBytes: options.outboxMaxBytes, sink: sink.stats() };
     },
 
     rejected(limit?: number) {
