@@ -5,8 +5,11 @@
  * Energies 12(5):805, 2019, use two forgetting factors — one for losses, one for meter errors;
  * here each parameter carries its own rate), and its prior is the Tikhonov regularisation that
  * keeps a collinear problem well posed. P's diagonal is the honest variance of each estimate.
+ * `advance` adds deterministic motion (a level moving along its rate), which makes the random walk
+ * a local linear trend where the caller wants one.
  *
- * Cost per update is O(n²) with no allocation: n = 80 meters → ~20 k multiply-adds.
+ * Cost per update is O(n²) with no allocation: an area of 80 meters with a level and a rate each
+ * is n = 162 → ~26 k multiply-adds.
  */
 export class RandomWalkKalman {
   readonly n: number;
