@@ -32,9 +32,9 @@ export interface AnalyticsOptions {
   /** ms: the device clock is corrected for skews beyond this */
   clockCorrectMs?: number;
   /**
-   * ms: a reading whose time is further behind its receipt than this was buffered by the device
-   * (sent late after an outage), and says nothing about its clock. Must exceed the largest clock
-   * error to be corrected; a device clock lagging by more is flagged as silent, not corrected.
+   * ms: a reading whose time is further behind its receipt than this was either buffered by the
+   * device (sent late after an outage) or stamped by a clock that lags; the last 16 offsets tell
+   * the two apart (a buffered burst spreads over the outage, a lagging clock's offsets agree).
    */
   backfillMs?: number;
   /** keep each instrument's estimate series and grade history in `db` (the platform does; evaluations need not) */
@@ -69,8 +69,11 @@ class InstrumentState {
   readonly monitor = new InstrumentMonitor();
   /** ms, newest event time seen (skew-corrected) */
   lastTs = -Infinity;
-  /** ring of (ts − receivedAt) offsets, for the clock skew */
-  readonly #offsets = new Float64Array(16).fill(-Infinity);
+  /** ring of (ts − receivedAt) offsets and the readings' times, for the clock skew */
+  readonly #offsets = new Float64Array(16);
+  /** the readings' own times, beside their offsets */
+  readonly #times = new Float64Array(16);
+  #filled = 0;
   #o = 0;
   /** ms, estimated device clock offset */
   skewMs = -Infinity;
@@ -88,18 +91,41 @@ class InstrumentState {
     this.device = device;
   }
 
-  /** Folds one receive offset in; returns the skew estimate: the largest recent offset, since transport delay only makes offsets smaller. */
-  offset(o: number): number {
-    const old = this.#offsets[this.#o] as number;
+  /**
+   * Folds one receive offset (ts − receivedAt) in and returns the clock-skew estimate. Readings
+   * received as they are produced ("live": over the last four, receipt times advance at least half
+   * as fast as the readings' own times) measure the clock: the estimate is the largest of their
+   * offsets, since transport delay only makes offsets smaller. A burst the device buffered during
+   * an outage (its readings' times advance, their receipt does not) says nothing about the clock
+   * and leaves the estimate as it was. A device's very first reading counts unless it is more than
+   * `backfillMs` behind.
+   */
+  offset(o: number, ts: number, backfillMs: number): number {
     this.#offsets[this.#o] = o;
+    this.#times[this.#o] = ts;
     this.#o = (this.#o + 1) & 15;
-    if (o >= this.skewMs) this.skewMs = o;
-    else if (old === this.skewMs) {
-      // the maximum left the window: rescan (rare: only when the oldest value was the largest)
-      let m = -Infinity;
-      for (const x of this.#offsets) if (x > m) m = x;
-      this.skewMs = m;
+    if (this.#filled < 16) this.#filled++;
+    const k = Math.min(4, this.#filled);
+    if (k < 2) {
+      if (o >= -backfillMs) this.skewMs = o;
+      return this.skewMs;
     }
+    let max = -Infinity;
+    let t0 = Infinity;
+    let t1 = -Infinity;
+    let r0 = Infinity;
+    let r1 = -Infinity;
+    for (let j = 1; j <= k; j++) {
+      const i = (this.#o - j) & 15;
+      const x = this.#offsets[i] as number;
+      const t = this.#times[i] as number;
+      if (x > max) max = x;
+      if (t < t0) t0 = t;
+      if (t > t1) t1 = t;
+      if (t - x < r0) r0 = t - x;
+      if (t - x > r1) r1 = t - x;
+    }
+    if (r1 - r0 >= 0.5 * (t1 - t0)) this.skewMs = max;
     return this.skewMs;
   }
 }
@@ -342,7 +368,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
           log.info({ site: r.site, device: r.deviceId }, 'site membership changed; estimator rebuilt');
         }
         readings++;
-        const skew = st.offset(r.ts - r.receivedAt < -backfill ? -Infinity : r.ts - r.receivedAt);
+        const skew = st.offset(r.ts - r.receivedAt, r.ts, backfill);
         const skewed = Number.isFinite(skew) && Math.abs(skew) > skewCorrect;
         const ts = skewed ? r.ts - skew : r.ts;
         const flag = Number.isFinite(skew) && Math.abs(skew) > skewFlag;

@@ -24,13 +24,15 @@ interface Target {
 }
 
 /**
- * A lower bound on how soon any area-balance estimator can confirm a customer meter's fault:
- * an oracle that knows every other parameter of the area exactly (the neighbours' errors, the
+ * A reference for how soon an area-balance estimator can confirm a customer meter's fault: an
+ * oracle that knows every other parameter of the area exactly (the neighbours' errors, the
  * losses) and the fault's onset and shape (step or linear drift), and must only size it. Its
- * information about the size grows with the meter's own energy against the head meter's noise;
- * it confirms the fault once the true error, less 1.645 of the oracle's standard uncertainty,
- * exceeds the MPE. Real estimators know neither the neighbours nor the onset, so they can only
- * be slower; the gap says what collinearity and the unknown onset cost.
+ * information about the size (in θ = 1/(1+e)) grows with the meter's true energy against the
+ * head meter's noise; it confirms the fault once the true error, less 1.645 of its standard
+ * uncertainty, exceeds the MPE — its expected confirmation time, not a guarantee for every
+ * fault (a real estimate can land above the truth by chance and confirm earlier). Real
+ * estimators know neither the neighbours nor the onset; the gap in the median says what
+ * collinear neighbours and an unknown onset cost.
  */
 export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevice) => number | null, sites: ((site: string) => boolean) | null) {
   const targets = new Map<string, Target>();
@@ -68,8 +70,11 @@ export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevic
       const y = (heads.get(t.head) as { inc: number }).inc;
       if (!(y > 0)) return;
       const g = t.shape === 'step' ? 1 : (trueMs - t.onset) / YEAR;
-      t.info += ((inc * g) / (HEAD_NOISE * y)) ** 2;
-      if (Math.abs(truth.trueErrorAt(d.id, trueMs)) - (Z95 * g) / Math.sqrt(t.info) > t.mpe) t.confirmed = trueMs;
+      const err = truth.trueErrorAt(d.id, trueMs);
+      // the head sees true energy = indicated / (1 + e); the fault's size is learned in θ, and
+      // an uncertainty in θ is (1 + e)² as large in e
+      t.info += (((inc / (1 + err)) * g) / (HEAD_NOISE * y)) ** 2;
+      if (Math.abs(err) - (Z95 * (1 + err) ** 2 * g) / Math.sqrt(t.info) > t.mpe) t.confirmed = trueMs;
     },
     /** per target: days from the crossing to the oracle's confirmation (null: not within the run) */
     result(): [string, number | null][] {

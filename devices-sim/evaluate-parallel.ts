@@ -44,24 +44,36 @@ export async function runEvaluationParallel(scenario: ScenarioInput, opts: Paral
   }
   const shards = shardSites(siteCosts(scenario, nowMs), workers);
   const progress = shards.map(() => 0);
-  const outcomes = await Promise.all(
-    shards.map(
-      (sites, i) =>
-        new Promise<EvalOutcome>((resolve, reject) => {
-          const w = new Worker(WORKER, { workerData: { scenario, nowMs, sites } });
-          w.on('message', (m: { progress?: number; outcome?: EvalOutcome }) => {
-            if (m.progress !== undefined) {
-              progress[i] = m.progress;
-              opts.onProgress?.(Math.min(...progress));
-            }
-            if (m.outcome) resolve(m.outcome);
-          });
-          w.once('error', reject);
-          w.once('exit', (code) => {
-            if (code !== 0) reject(new Error(`eval worker ${i} exited with code ${code}`));
-          });
-        }),
-    ),
-  );
-  return { ...scoreEvaluation(scenario, nowMs, outcomes, t0), workers: shards.length };
+  const running: Worker[] = [];
+  try {
+    const outcomes = await Promise.all(
+      shards.map(
+        (sites, i) =>
+          new Promise<EvalOutcome>((resolve, reject) => {
+            const w = new Worker(WORKER, { workerData: { scenario, nowMs, sites } });
+            running.push(w);
+            let done = false;
+            w.on('message', (m: { progress?: number; outcome?: EvalOutcome }) => {
+              if (m.progress !== undefined) {
+                progress[i] = m.progress;
+                opts.onProgress?.(Math.min(...progress));
+              }
+              if (m.outcome) {
+                done = true;
+                resolve(m.outcome);
+              }
+            });
+            w.once('error', reject);
+            // an exit without an outcome, whatever its code, is a failure: never wait for it
+            w.once('exit', (code) => {
+              if (!done) reject(new Error(`eval worker ${i} exited (code ${code}) without a result`));
+            });
+          }),
+      ),
+    );
+    return { ...scoreEvaluation(scenario, nowMs, outcomes, t0), workers: shards.length };
+  } finally {
+    // on the first failure the other shards are of no use: stop them rather than wait
+    await Promise.all(running.map((w) => w.terminate()));
+  }
 }

@@ -48,9 +48,10 @@ export interface EvalResult {
   /** detection delay by kind and fault type: how many were flagged and their median delay (days) */
   delayByType: Record<string, { detected: number; medianDays: number }>;
   /**
-   * Customer-meter drifts and steps against a bound (bound.ts): an oracle that knows everything
-   * but the fault's size. Its median delay, how many it cannot confirm within the run, and the
-   * analytics' median delay on the same faults.
+   * Customer-meter drifts and steps against an oracle (bound.ts) that knows everything but the
+   * fault's size: both medians over the same faults, a fault not confirmed (oracle) or not
+   * flagged (analytics) within the run counting as later than any (null: the median itself is
+   * beyond the run).
    */
   meterBound: { faults: number; oracleMedianDelayDays: number | null; oracleUnconfirmed: number; medianDelayDays: number | null; missed: number };
   /** what the analytics missed, by kind and fault type: where its limits are */
@@ -292,17 +293,21 @@ function meterBound(rows: [string, number | null][], fleet: Fleet, truth: Return
   let missed = 0;
   for (const [id, days] of rows) {
     if (days === null) unconfirmed++;
-    else oracle.push(days);
+    oracle.push(days ?? Infinity);
     const flag = firstFlag.get(id);
-    if (flag === undefined) {
-      missed++;
-      continue;
-    }
     const mpe = mpeOf(fleet.byId.get(id)?.record as Device) as number;
-    const crossing = truth.crossingAt(id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS);
-    if (crossing !== null) ours.push((flag - crossing) / DAY);
+    const crossing = truth.crossingAt(id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS) as number;
+    if (flag === undefined) missed++;
+    ours.push(flag === undefined ? Infinity : (flag - crossing) / DAY);
   }
-  const mo = quantile(oracle, 0.5);
-  const mu = quantile(ours, 0.5);
-  return { faults: rows.length, oracleMedianDelayDays: mo === null ? null : r3(mo), oracleUnconfirmed: unconfirmed, medianDelayDays: mu === null ? null : r3(mu), missed };
+  // a censored median: the middle of the sorted delays, Infinity when it falls among the unflagged
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    if (s.length === 0) return null;
+    const lo = s[(s.length - 1) >> 1] as number;
+    const hi = s[s.length >> 1] as number;
+    const m = (lo + hi) / 2;
+    return Number.isFinite(m) ? r3(m) : null;
+  };
+  return { faults: rows.length, oracleMedianDelayDays: median(oracle), oracleUnconfirmed: unconfirmed, medianDelayDays: median(ours), missed };
 }

@@ -57,6 +57,8 @@ export interface AreaBalanceOptions {
   modelErrorFactor: number;
   /** ms of event time after a reset or a re-opened meter during which estimates are provisional */
   settleMs: number;
+  /** innovations beyond this many standard deviations pull with a weight that keeps them at it (see RandomWalkKalman.update) */
+  gateZ: number;
   /** intervals with head energy below this fraction of its running mean are skipped */
   lightLoad: number;
   /** a register interpolated across a gap longer than this many intervals marks its boundary as unreliable */
@@ -78,6 +80,7 @@ export const AREA_DEFAULTS: AreaBalanceOptions = {
   priorRateSd: 0.1,
   qRate: 1e-6,
   qLoss: 3e-9,
+  gateZ: 8,
   lightLoad: 0.25,
   gapIntervals: 3,
   ringIntervals: 24 * 32,
@@ -297,7 +300,7 @@ export class AreaBalance {
     h[m + 1] = (load * load) / hours;
     // measurement noise grows with the span's energy; adapted from the innovations
     const r = this.#r * hours;
-    const { innovation, variance } = this.#kf.update(h, y, r);
+    const { innovation, variance } = this.#kf.update(h, y, r, this.opts.gateZ);
     // each meter's share of the recent surprise: the score of its θ (h·innovation / S), and
     // the information behind it, both decayed so they describe the last ten or so intervals
     const sc = this.#score;

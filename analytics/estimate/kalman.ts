@@ -46,8 +46,13 @@ export class RandomWalkKalman {
   /**
    * Folds in one observation y = h·x + v, var(v) = r. Returns the innovation and its variance,
    * so callers can standardise it (innovation / √variance ~ N(0,1) when the model holds).
+   *
+   * `gate` (in standard deviations) bounds the pull of one observation: an innovation beyond it
+   * is folded in as if its variance were innovation²/gate² (Huber's weighting), so one gross
+   * error — an interval misaligned by a clock that is being corrected, a transient — cannot drag
+   * every parameter while the filter is still uncertain. The variance returned is the model's.
    */
-  update(h: Float64Array, y: number, r: number): { innovation: number; variance: number } {
+  update(h: Float64Array, y: number, r: number, gate = Infinity): { innovation: number; variance: number } {
     const n = this.n;
     const P = this.P;
     const Ph = this.#Ph;
@@ -60,7 +65,7 @@ export class RandomWalkKalman {
       s += (h[i] as number) * acc;
     }
     const innovation = y - this.predictObservation(h);
-    const inv = 1 / s;
+    const inv = 1 / Math.max(s, (innovation * innovation) / (gate * gate));
     for (let i = 0; i < n; i++) this.x[i] = (this.x[i] as number) + (Ph[i] as number) * inv * innovation;
     // P ← P − (Ph)(Ph)ᵀ / s, symmetric: compute the upper triangle and mirror it
     for (let i = 0; i < n; i++) {

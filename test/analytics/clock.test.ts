@@ -59,6 +59,17 @@ describe('device clocks', () => {
     expect(['A', 'B']).toContain(behind.state.grade);
   });
 
+  it('corrects a clock that lags by longer than a buffered outage could, rather than taking its readings for late ones', () => {
+    const honest = run((r) => r);
+    // 50 minutes behind from day 10 on (as a clock fault starts): its first readings look buffered
+    const from = Date.UTC(2025, 4, 11);
+    const behind = run((r) => (r.receivedAt >= from ? { ...r, ts: r.ts - 3_000_000 } : r));
+    expect(behind.state.skewMs).toBe(-3_000_000);
+    expect(Math.abs(behind.state.ratio - honest.state.ratio)).toBeLessThan(0.05);
+    expect(behind.state.reasons.map((r) => r.code)).toContain('clock_skew');
+    expect(behind.state.grade).not.toBe('D');
+  });
+
   it('takes readings sent a day late, after an outage, for what they are: no clock error', () => {
     const held: Accepted[] = [];
     const from = Date.UTC(2025, 4, 15);
