@@ -40,6 +40,7 @@ const DAY = 86_400_000;
  * average instead of a sort's O(n log n) — the trend runs once per instrument per estimate.
  */
 function medianOf(xs: Float64Array, n: number): number {
+  if (n === 1) return xs[0] as number; // quickselect reads right = 0 as "to the end of the array"
   const m = n >> 1;
   quickselect(xs as unknown as number[], m, 0, n - 1);
   const hi = xs[m] as number;

@@ -222,8 +222,8 @@ export class AreaBalance {
   }
 
   /**
-   * Processes every interval all meters have reported. Returns the boundary times (ms) at which
-   * estimates were updated, oldest first.
+   * Processes every interval all meters have reported, calling `onUpdate` with each boundary
+   * time (ms) at which the estimates were updated, oldest first.
    */
   step(onUpdate?: (boundaryMs: number) => void): void {
     const ready = this.#ready();

@@ -85,7 +85,8 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
       for (const t of pendingTamper.splice(0)) out.tamper(t);
       if (!balance) return;
       // one set of estimates per day of event time, at the first boundary of each new day the
-      // balance reaches: the same series whether the readings came live or in one replayed batch
+      // balance reaches: the same series whether the readings came live or replayed in slices
+      // (shorter than the balance's register ring, 32 days, as the warm-up's are)
       balance.step((ts) => {
         const day = Math.floor(ts / DAY);
         if (day <= lastDay) return;

@@ -33,5 +33,8 @@ describe('the InfluxDB outbox deduplication index', () => {
     expect(put(1)).toBe(true); // beyond two windows: written again (InfluxDB overwrites the same point)
     expect(ob.stats().accepted).toBe(4);
     expect(ob.stats().pending).toBe(4);
+    now += 5000; // down for several windows: both generations are out of date
+    expect(put(3)).toBe(true);
+    expect(ob.deduplicationRows()).toBe(1);
   });
 });

@@ -183,10 +183,14 @@ export class Outbox {
   append(entries: readonly OutboxEntry[], lineOf: (i: number) => string): boolean[] {
     const now = this.#now();
     if (now - this.#rotatedAt >= this.#windowMs) {
-      this.#rotate(now);
+      // after two windows or more (the platform was down) both generations are out of date
+      const turns = now - this.#rotatedAt >= 2 * this.#windowMs ? 2 : 1;
+      for (let i = 0; i < turns; i++) {
+        this.#rotate(now);
+        this.#oldRows = this.#curRows;
+        this.#curRows = 0;
+      }
       this.#rotatedAt = now;
-      this.#oldRows = this.#curRows;
-      this.#curRows = 0;
       this.#oldEmpty = this.#oldRows === 0;
     }
     return this.#append(entries, lineOf);
