@@ -32,11 +32,18 @@ export interface AnalyticsOptions {
   /** ms: the device clock is corrected for skews beyond this */
   clockCorrectMs?: number;
   /**
-   * ms: a reading whose time is further behind its receipt than this was either buffered by the
-   * device (sent late after an outage) or stamped by a clock that lags; the last 16 offsets tell
-   * the two apart (a buffered burst spreads over the outage, a lagging clock's offsets agree).
+   * ms: a reading whose time is further behind its receipt than this is taken for one buffered
+   * by the device (sent late after an outage, or delayed in delivery), which says nothing about
+   * its clock. A clock lagging by more is told apart from late delivery by the test of
+   * `maxClockLagMs` (see InstrumentState.lag).
    */
   backfillMs?: number;
+  /**
+   * ms: the largest clock lag inferred from readings beyond the backfill bound that arrive live
+   * and agree (0: never; the accelerated demo, where delivery delays are multiplied by the speed-up
+   * and look like lags, turns it off)
+   */
+  maxClockLagMs?: number;
   /** keep each instrument's estimate series and grade history in `db` (the platform does; evaluations need not) */
   history?: boolean;
 }
@@ -69,11 +76,8 @@ class InstrumentState {
   readonly monitor = new InstrumentMonitor();
   /** ms, newest event time seen (skew-corrected) */
   lastTs = -Infinity;
-  /** ring of (ts − receivedAt) offsets and the readings' times, for the clock skew */
-  readonly #offsets = new Float64Array(16);
-  /** the readings' own times, beside their offsets */
-  readonly #times = new Float64Array(16);
-  #filled = 0;
+  /** ring of (ts − receivedAt) offsets, for the clock skew */
+  readonly #offsets = new Float64Array(16).fill(-Infinity);
   #o = 0;
   /** ms, estimated device clock offset */
   skewMs = -Infinity;
@@ -91,42 +95,57 @@ class InstrumentState {
     this.device = device;
   }
 
-  /**
-   * Folds one receive offset (ts − receivedAt) in and returns the clock-skew estimate. Readings
-   * received as they are produced ("live": over the last four, receipt times advance at least half
-   * as fast as the readings' own times) measure the clock: the estimate is the largest of their
-   * offsets, since transport delay only makes offsets smaller. A burst the device buffered during
-   * an outage (its readings' times advance, their receipt does not) says nothing about the clock
-   * and leaves the estimate as it was. A device's very first reading counts unless it is more than
-   * `backfillMs` behind.
-   */
-  offset(o: number, ts: number, backfillMs: number): number {
+  /** Folds one receive offset in; returns the skew estimate: the largest recent offset, since transport delay only makes offsets smaller. */
+  offset(o: number): number {
+    const old = this.#offsets[this.#o] as number;
     this.#offsets[this.#o] = o;
-    this.#times[this.#o] = ts;
     this.#o = (this.#o + 1) & 15;
-    if (this.#filled < 16) this.#filled++;
-    const k = Math.min(4, this.#filled);
-    if (k < 2) {
-      if (o >= -backfillMs) this.skewMs = o;
-      return this.skewMs;
+    if (o >= this.skewMs) this.skewMs = o;
+    else if (old === this.skewMs) {
+      // the maximum left the window: rescan (rare: only when the oldest value was the largest)
+      let m = -Infinity;
+      for (const x of this.#offsets) if (x > m) m = x;
+      this.skewMs = m;
     }
+    return this.skewMs;
+  }
+
+  readonly #lagOffsets = new Float64Array(16);
+  readonly #lagTimes = new Float64Array(16);
+  #lagN = 0;
+
+  /**
+   * A clock lagging by more than the backfill bound leaves `offset` with no estimate (every offset
+   * is set aside as a late reading). Such a device's readings still tell a lagging clock from a
+   * burst of buffered ones: over its last sixteen, a lagging clock's readings are received as they
+   * are produced (receipt advancing at least half as fast as their own times) and their offsets
+   * agree; a burst is received all at once. Returns the lag then, else null. Only asked while
+   * `offset` has nothing, so a passing delivery backlog cannot override a measured clock.
+   */
+  lag(o: number, ts: number, maxLagMs: number): number | null {
+    const i = this.#lagN & 15;
+    this.#lagOffsets[i] = o;
+    this.#lagTimes[i] = ts;
+    this.#lagN++;
+    if (this.#lagN < 16 || !(o >= -maxLagMs)) return null;
     let max = -Infinity;
+    let min = Infinity;
     let t0 = Infinity;
     let t1 = -Infinity;
     let r0 = Infinity;
     let r1 = -Infinity;
-    for (let j = 1; j <= k; j++) {
-      const i = (this.#o - j) & 15;
-      const x = this.#offsets[i] as number;
-      const t = this.#times[i] as number;
+    for (let j = 0; j < 16; j++) {
+      const x = this.#lagOffsets[j] as number;
+      const t = this.#lagTimes[j] as number;
       if (x > max) max = x;
+      if (x < min) min = x;
       if (t < t0) t0 = t;
       if (t > t1) t1 = t;
       if (t - x < r0) r0 = t - x;
       if (t - x > r1) r1 = t - x;
     }
-    if (r1 - r0 >= 0.5 * (t1 - t0)) this.skewMs = max;
-    return this.skewMs;
+    const live = r1 - r0 >= 0.5 * (t1 - t0);
+    return live && max - min < 0.25 * (t1 - t0) && min >= -maxLagMs ? max : null;
   }
 }
 
@@ -191,6 +210,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
   const skewFlag = opts.clockSkewMs ?? 120_000;
   const skewCorrect = opts.clockCorrectMs ?? 60_000;
   const backfill = opts.backfillMs ?? 1_800_000;
+  const maxLag = opts.maxClockLagMs ?? 6 * 3_600_000;
   const grades: Record<Grade, number> = { A: 0, B: 0, C: 0, D: 0 };
   let readings = 0;
   let samples = 0;
@@ -368,7 +388,12 @@ export function createAnalytics(opts: AnalyticsOptions) {
           log.info({ site: r.site, device: r.deviceId }, 'site membership changed; estimator rebuilt');
         }
         readings++;
-        const skew = st.offset(r.ts - r.receivedAt, r.ts, backfill);
+        const o = r.ts - r.receivedAt;
+        let skew = st.offset(o < -backfill ? -Infinity : o);
+        if (maxLag > 0) {
+          const lag = st.lag(o, r.ts, maxLag);
+          if (skew === -Infinity && lag !== null) skew = st.skewMs = lag;
+        }
         const skewed = Number.isFinite(skew) && Math.abs(skew) > skewCorrect;
         const ts = skewed ? r.ts - skew : r.ts;
         const flag = Number.isFinite(skew) && Math.abs(skew) > skewFlag;

@@ -104,7 +104,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
     // Under an accelerated clock a few hundred milliseconds of transport and commit latency are
     // minutes of simulated time, indistinguishable from a slow device clock: the skew tolerance
     // scales with the acceleration (2 s of real latency), so the demo flags only real skew.
-    ...(demo ? { clockSkewMs: Math.max(120_000, cfg.SIM_SPEED * 2000), clockCorrectMs: Math.max(60_000, cfg.SIM_SPEED * 1000) } : {}),
+    ...(demo ? { clockSkewMs: Math.max(120_000, cfg.SIM_SPEED * 2000), clockCorrectMs: Math.max(60_000, cfg.SIM_SPEED * 1000), maxClockLagMs: 0 } : {}),
   });
   // restart safety: the store is the checkpoint; replay its recent readings before taking new ones
   await warmUp({

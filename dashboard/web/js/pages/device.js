@@ -27,6 +27,9 @@ export async function renderDevice(view, ctx, id) {
 
   const est = state.estimate;
   const trend = state.trend;
+  // where the estimator's model gives the slope an uncertainty, a slope within twice it is noise:
+  // no projected crossing is drawn or dated (the grade ignores it likewise)
+  const significant = !!trend && (trend.slopeSd == null || Math.abs(trend.slopePerDay) > 2 * trend.slopeSd);
   view.append(
     h('div.pagehead', h('h1', `${t('device.title')} ${d.id}`), gradeChip(state.grade)),
     h(
@@ -50,8 +53,8 @@ export async function renderDevice(view, ctx, id) {
               'dl.facts',
               h('dt', t('chart.ratio')), h('dd.big', `${pct(est.ratio, 1)}${est.sd !== null ? ` ± ${pct(1.96 * est.sd, 1)}` : ''}`),
               h('dt', t('device.pOut')), h('dd', pct(est.pOut)),
-              h('dt', t('device.trend')), h('dd', trend ? `${(trend.slopePerDay * 100).toFixed(2)}%${t('device.perDay')}` : '—'),
-              h('dt', t('device.crossing')), h('dd.crossing', trend?.crossingAt ? fmtDay(trend.crossingAt) : t('device.noCrossing')),
+              h('dt', t('device.trend')), h('dd', trend ? `${(trend.slopePerDay * 100).toFixed(2)}%${trend.slopeSd != null ? ` ± ${(1.96 * trend.slopeSd * 100).toFixed(2)}%` : ''}${t('device.perDay')}` : '—'),
+              h('dt', t('device.crossing')), h('dd.crossing', significant && trend.crossingAt ? fmtDay(trend.crossingAt) : trend && !significant ? t('device.trendNoise') : t('device.noCrossing')),
             ),
         h('h3', t('device.reasons')),
         state.reasons.length ? h('ul.reasons', state.reasons.map((r) => h('li', tr(r)))) : h('p.muted', '—'),
@@ -81,7 +84,7 @@ export async function renderDevice(view, ctx, id) {
       ),
     ),
   );
-  if (estimates.items.length) estimateChart(view.querySelector('#est-chart'), estimates.items, trend?.crossingAt ?? null);
+  if (estimates.items.length) estimateChart(view.querySelector('#est-chart'), estimates.items, significant ? (trend.crossingAt ?? null) : null);
   else view.querySelector('#est-chart').append(h('p.muted', t('device.notAnalysed')));
   if (readings && readings.items.length) readingsChart(view.querySelector('#read-chart'), d.kind, readings);
   else view.querySelector('#read-chart').append(h('p.muted', '—'));
