@@ -81,6 +81,13 @@ class InstrumentState {
   #o = 0;
   /** ms, estimated device clock offset */
   skewMs = -Infinity;
+  /** ms, a clock lag inferred while `skewMs` has nothing (see lag); null when none */
+  lagMs: number | null = null;
+
+  /** the clock offset in use: measured, else inferred, else none (−Infinity) */
+  get clockMs(): number {
+    return Number.isFinite(this.skewMs) ? this.skewMs : (this.lagMs ?? -Infinity);
+  }
   readonly tamper: TamperEvidence[] = [];
   grade: Grade = 'A';
   evaluation: Evaluation | null = null;
@@ -119,8 +126,10 @@ class InstrumentState {
    * is set aside as a late reading). Such a device's readings still tell a lagging clock from a
    * burst of buffered ones: over its last sixteen, a lagging clock's readings are received as they
    * are produced (receipt advancing at least half as fast as their own times) and their offsets
-   * agree; a burst is received all at once. Returns the lag then, else null. Only asked while
-   * `offset` has nothing, so a passing delivery backlog cannot override a measured clock.
+   * agree; a burst is received all at once. Returns the lag then, else null. Used only while
+   * `offset` has nothing, so a passing delivery backlog cannot override a measured clock; a
+   * steady backlog of more than the backfill bound, every reading late alike for sixteen
+   * readings, is indistinguishable from a lag by one device's data.
    */
   lag(o: number, ts: number, maxLagMs: number): number | null {
     const i = this.#lagN & 15;
@@ -392,7 +401,11 @@ export function createAnalytics(opts: AnalyticsOptions) {
         let skew = st.offset(o < -backfill ? -Infinity : o);
         if (maxLag > 0) {
           const lag = st.lag(o, r.ts, maxLag);
-          if (skew === -Infinity && lag !== null) skew = st.skewMs = lag;
+          // the inferred lag lives beside the measured skew, so it follows a lag that changes and
+          // gives way as soon as the clock is measured again
+          if (skew !== -Infinity) st.lagMs = null;
+          else if (lag !== null) st.lagMs = lag;
+          skew = st.clockMs;
         }
         const skewed = Number.isFinite(skew) && Math.abs(skew) > skewCorrect;
         const ts = skewed ? r.ts - skew : r.ts;
@@ -452,7 +465,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
         trend: m.trend,
         change: m.change,
         at: m.ts,
-        skewMs: Number.isFinite(st.skewMs) ? st.skewMs : null,
+        skewMs: Number.isFinite(st.clockMs) ? st.clockMs : null,
         silent: st.silent,
         tamper: st.tamper,
       };

@@ -48,9 +48,11 @@ export class RandomWalkKalman {
    * so callers can standardise it (innovation / √variance ~ N(0,1) when the model holds).
    *
    * `gate` (in standard deviations) bounds the pull of one observation: an innovation beyond it
-   * is folded in as if its variance were innovation²/gate² (Huber's weighting), so one gross
-   * error — an interval misaligned by a clock that is being corrected, a transient — cannot drag
-   * every parameter while the filter is still uncertain. The variance returned is the model's.
+   * is folded in as if its variance were innovation²/gate² (the measurement variance inflated
+   * until the innovation stands at the gate), so one gross error — an interval misaligned by a
+   * clock, a transient — cannot drag every parameter while the filter is still uncertain. Beyond
+   * the gate the pull shrinks as 1/|innovation|: a real step is learned through the caller's
+   * covariance resets, not through single observations. The variance returned is the model's.
    */
   update(h: Float64Array, y: number, r: number, gate = Infinity): { innovation: number; variance: number } {
     const n = this.n;
@@ -65,7 +67,8 @@ export class RandomWalkKalman {
       s += (h[i] as number) * acc;
     }
     const innovation = y - this.predictObservation(h);
-    const inv = 1 / Math.max(s, (innovation * innovation) / (gate * gate));
+    const e2 = innovation * innovation;
+    const inv = gate > 0 && e2 > gate * gate * s ? (gate * gate) / e2 : 1 / s;
     for (let i = 0; i < n; i++) this.x[i] = (this.x[i] as number) + (Ph[i] as number) * inv * innovation;
     // P ← P − (Ph)(Ph)ᵀ / s, symmetric: compute the upper triangle and mirror it
     for (let i = 0; i < n; i++) {

@@ -73,6 +73,16 @@ describe('device clocks', () => {
     expect(Math.abs(behind.state.ratio - honest.state.ratio)).toBeLessThan(0.75);
   });
 
+  it('follows an inferred lag that changes, and gives it up when the clock is right again', () => {
+    const d10 = Date.UTC(2025, 4, 11);
+    const d20 = Date.UTC(2025, 4, 21);
+    const d25 = Date.UTC(2025, 4, 26);
+    const slipping = run((r) => (r.receivedAt >= d20 ? { ...r, ts: r.ts - 10_800_000 } : r.receivedAt >= d10 ? { ...r, ts: r.ts - 3_000_000 } : r));
+    expect(slipping.state.skewMs).toBe(-10_800_000);
+    const fixed = run((r) => (r.receivedAt >= d10 && r.receivedAt < d25 ? { ...r, ts: r.ts - 3_000_000 } : r));
+    expect(fixed.state.skewMs).toBe(0);
+  });
+
   it('takes readings sent a day late, after an outage, for what they are: no clock error', () => {
     const held: Accepted[] = [];
     const from = Date.UTC(2025, 4, 15);
