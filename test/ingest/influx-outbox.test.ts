@@ -30,11 +30,33 @@ describe('the InfluxDB outbox deduplication index', () => {
     now += 1000; // turns again: 1 and 2 are forgotten, 3 is old
     expect(put(3)).toBe(false);
     expect(ob.deduplicationRows()).toBe(1);
+    // the retired generation is not dropped at the turn (that would stall ingest on a large
+    // fleet) but deleted a chunk per append: here the first append after the turn empties it
+    const peek = openDb(file);
+    expect(peek.prepare('SELECT count(*) FROM influx_seen_trash').pluck().get()).toBe(0);
+    peek.close();
     expect(put(1)).toBe(true); // beyond two windows: written again (InfluxDB overwrites the same point)
     expect(ob.stats().accepted).toBe(4);
     expect(ob.stats().pending).toBe(4);
     now += 5000; // down for several windows: both generations are out of date
     expect(put(3)).toBe(true);
     expect(ob.deduplicationRows()).toBe(1);
+  });
+
+  it('deletes a retired generation a bounded chunk per append', () => {
+    const db = openDb(':memory:');
+    let now = 0;
+    const ob = Outbox.open(db, { dedupWindowMs: 1000, now: () => now });
+    for (let seq = 1; seq <= 600; seq++) ob.append([{ deviceId: 'd', seq, ts: seq }], line);
+    now += 1000;
+    ob.append([{ deviceId: 'e', seq: 1, ts: 1 }], line); // the 600 become the old generation
+    now += 1000;
+    const trash = () => db.prepare('SELECT count(*) FROM influx_seen_trash').pluck().get();
+    const left: unknown[] = [];
+    for (let seq = 2; seq <= 5; seq++) {
+      ob.append([{ deviceId: 'e', seq, ts: seq }], line); // the first of these retires them
+      left.push(trash());
+    }
+    expect(left).toEqual([344, 88, 0, 0]);
   });
 });

@@ -7,7 +7,7 @@ import type { Db } from '../../../lib/sqlite.js';
  * last taken) cannot skip a reused id (https://sqlite.org/autoinc.html).
  * `seen` is the deduplication index on (device, seq) that answers append()'s new/duplicate flags.
  * It is bounded by generations: every `dedupWindowMs` the current table becomes the old one and
- * the old one is dropped, so a redelivery is recognised for at least one window and at most two,
+ * the old one is retired, so a redelivery is recognised for at least one window and at most two,
  * and the index holds at most two windows of readings, whatever the uptime. (A redelivery older
  * than that is written again; InfluxDB keeps one point per series and time, so it overwrites.)
  * `rejected` keeps the lines InfluxDB refused with its error text (nothing is dropped silently).
@@ -19,6 +19,10 @@ CREATE TABLE IF NOT EXISTS influx_seen (
   PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS influx_seen_old (
+  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS influx_seen_trash (
   device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
   PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID;
@@ -89,6 +93,8 @@ export class Outbox {
   #rotatedAt: number;
   #oldEmpty: boolean;
   readonly #rotate: (at: number) => void;
+  /** rows of a retired generation remain to be deleted, a bounded chunk per append */
+  #trashing: boolean;
   /** rows of the two generations of the deduplication index, counted once at open and kept since */
   #curRows: number;
   #oldRows: number;
@@ -117,10 +123,16 @@ export class Outbox {
     this.#rotatedAt = rotatedAt ?? this.#now();
     if (rotatedAt === undefined) setCounter.run('seen_rotated_at', this.#rotatedAt);
     this.#oldEmpty = db.prepare(`SELECT 1 FROM influx_seen_old LIMIT 1`).get() === undefined;
+    this.#trashing = db.prepare(`SELECT 1 FROM influx_seen_trash LIMIT 1`).get() !== undefined;
+    // a rotation renames, which costs nothing however large the tables: the retired generation
+    // becomes the trash, deleted a chunk per append (dropping it at once would stall ingest for
+    // as long as it takes to free a window of rows); a trash not yet empty a window later (no
+    // appends in between) is dropped then
     this.#rotate = db.transaction((at: number) => {
-      db.exec(`DROP TABLE influx_seen_old; ALTER TABLE influx_seen RENAME TO influx_seen_old; CREATE TABLE influx_seen ${SEEN_TABLE};`);
+      db.exec(`DROP TABLE influx_seen_trash; ALTER TABLE influx_seen_old RENAME TO influx_seen_trash; ALTER TABLE influx_seen RENAME TO influx_seen_old; CREATE TABLE influx_seen ${SEEN_TABLE};`);
       setCounter.run('seen_rotated_at', at);
     });
+    const sweep = db.prepare(`DELETE FROM influx_seen_trash WHERE (device_id, seq) IN (SELECT device_id, seq FROM influx_seen_trash LIMIT ?)`);
     this.#append = db.transaction((entries: readonly OutboxEntry[], lineOf: (i: number) => string) => {
       const out = new Array<boolean>(entries.length);
       let bytes = 0;
@@ -137,11 +149,17 @@ export class Outbox {
         n++;
       }
       if (n > 0) bump.run('accepted', n);
+      let swept = true;
+      if (this.#trashing) {
+        const chunk = Math.max(256, 2 * entries.length);
+        swept = sweep.run(chunk).changes < chunk;
+      }
       // counted after the commit below succeeds (a thrown error rolls back and skips this)
       this.#pending += n;
       this.#pendingBytes += bytes;
       this.#accepted += n;
       this.#curRows += n;
+      if (swept) this.#trashing = false;
       return out;
     });
     this.#take = db.prepare(`SELECT id, line FROM influx_outbox WHERE id > ? ORDER BY id LIMIT ?`).raw(true);
@@ -192,6 +210,7 @@ export class Outbox {
       }
       this.#rotatedAt = now;
       this.#oldEmpty = this.#oldRows === 0;
+      this.#trashing = true;
     }
     return this.#append(entries, lineOf);
   }
