@@ -1,12 +1,10 @@
-import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, startPlatform, stopPlatform, type PlatformProcess } from '../integration/platform-process.js';
+import { adminApi, adminPassword, loginToken, startPlatform, stopPlatform, type PlatformProcess } from '../integration/platform-process.js';
+import { openEventStream } from '../lib/sse.js';
 import { ARTIFACTS, SCREENSHOTS, SMALL, available, launchBrowser, login } from './harness.js';
-
-/** the README's copies: JPEG keeps each picture near 100 KB */
 
 const PASSWORD = 'inspector-password-1';
 type Api = Awaited<ReturnType<typeof adminApi>>;
@@ -18,41 +16,13 @@ let admin: Api;
 
 /** Reads a user's SSE stream for `ms` and returns the alerts it carried. */
 async function streamFor(token: string, ms: number): Promise<AlertItem[]> {
-  const ctl = new AbortController();
-  const res = await fetch(`${p.base}/api/alerts/stream`, { headers: { authorization: `Bearer ${token}` }, signal: ctl.signal });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const seen: AlertItem[] = [];
-  const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
-  const timer = setTimeout(() => ctl.abort(), ms);
-  let buf = '';
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buf += value;
-      let i;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
-        const block = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        if (!block.includes('event: alert')) continue;
-        const data = block.split('\n').find((l) => l.startsWith('data: '));
-        if (data) seen.push((JSON.parse(data.slice(6)) as { alert: AlertItem }).alert);
-      }
-    }
-  } catch {
-    // aborted at the end of the window
-  } finally {
-    clearTimeout(timer);
-  }
-  return seen;
+  const s = await openEventStream<{ alert?: AlertItem }>(`${p.base}/api/alerts/stream`, token);
+  await new Promise((r) => setTimeout(r, ms));
+  s.stop();
+  await s.ended;
+  return s.events.filter((e) => e.event === 'alert' && e.data.alert).map((e) => e.data.alert as AlertItem);
 }
 
-async function tokenOf(username: string, password: string): Promise<string> {
-  const r = await fetch(`${p.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
-  expect(r.status).toBe(200);
-  return ((await r.json()) as { token: string }).token;
-}
 
 describe.skipIf(!available)('the dashboard in a browser, against the platform with its demo fleet', () => {
   beforeAll(async () => {
@@ -71,7 +41,7 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    const password = readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim();
+    const password = adminPassword(p);
     await login(page, p.base, 'admin', password);
     expect(await page.textContent('#who')).toContain('admin');
 
@@ -162,8 +132,8 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
 
   it('a regulator of SH gets 404 for a JS instrument and nothing of JS on the live stream', async () => {
     expect((await admin('/api/users', { method: 'POST', body: { username: 'reg-sh', password: PASSWORD, role: 'regulator', regions: ['SH'] } })).status).toBe(201);
-    const reg = await tokenOf('reg-sh', PASSWORD);
-    const adminToken = await tokenOf('admin', readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim());
+    const reg = await loginToken(p, 'reg-sh', PASSWORD);
+    const adminToken = await loginToken(p, 'admin', adminPassword(p));
     const get = (path: string) => fetch(`${p.base}${path}`, { headers: { authorization: `Bearer ${reg}` } });
 
     const js = (await admin<{ items: { id: string }[] }>('/api/devices?region=JS&limit=1')).body.items[0]?.id as string;
@@ -209,7 +179,7 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     }
     expect(order).toBeDefined();
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    await login(page, p.base, 'admin', readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim());
+    await login(page, p.base, 'admin', adminPassword(p));
     // the toast of a live alert would cover part of each picture
     await page.addStyleTag({ content: '#toast { display: none !important; }' });
     await page.waitForSelector('#per-day canvas');

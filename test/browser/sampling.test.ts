@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminApi, startPlatform, stopPlatform, type PlatformProcess } from '../integration/platform-process.js';
+import { adminApi, adminPassword, startPlatform, stopPlatform, type PlatformProcess } from '../integration/platform-process.js';
 import { ARTIFACTS, SCREENSHOTS, SMALL, available, launchBrowser, login } from './harness.js';
 
 
@@ -33,7 +33,7 @@ describe.skipIf(!available)('lots and sampling in a browser, against the platfor
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.addInitScript('localStorage.setItem("driftwatch.lang", "zh")');
-    const password = readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim();
+    const password = adminPassword(p);
     await login(page, p.base, 'admin', password);
     await page.addStyleTag({ content: '#toast { display: none !important; }' });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEventStream, type EventStream } from '../lib/sse.js';
 import { makeAnalyticsFixture, T0, type AnalyticsFixture } from './analytics-fixture.js';
 
 let f: AnalyticsFixture;
@@ -10,42 +11,9 @@ beforeAll(async () => {
 });
 afterAll(async () => f.close());
 
-interface Seen {
-  events: { event: string; data: { change?: string; alert?: { deviceId: string; region: string; status: string } } }[];
-  ended: Promise<void>;
-  stop(): void;
-}
+type Seen = EventStream<{ change?: string; alert?: { deviceId: string; region: string; status: string } }>;
 
-/** Opens a real SSE connection and records every event until it ends or is stopped. */
-async function open(token: string, query = ''): Promise<Seen> {
-  const ctl = new AbortController();
-  const res = await fetch(`${base}/api/alerts/stream${query}`, { headers: { authorization: `Bearer ${token}` }, signal: ctl.signal });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-  const seen: Seen['events'] = [];
-  const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
-  const ended = (async () => {
-    let buf = '';
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buf += value;
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) seen.push({ event, data: JSON.parse(data) as Seen['events'][number]['data'] });
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { events: seen, ended, stop: () => ctl.abort() };
-}
+const open = (token: string, query = ''): Promise<Seen> => openEventStream(`${base}/api/alerts/stream${query}`, token);
 
 const until = async (cond: () => boolean, ms = 2000) => {
   for (const end = Date.now() + ms; !cond(); ) {

@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { adminApi, type PlatformProcess } from './platform-process.js';
+import { adminApi, adminPassword, loginToken, type PlatformProcess } from './platform-process.js';
 
 export interface Registered {
   id: string;
@@ -14,7 +12,7 @@ export async function registerMeters(p: PlatformProcess, n: number): Promise<Reg
   for (let i = 0; i < n; i++) rows.push(`IT-M${String(i).padStart(5, '0')},meter,DDZY-${i % 3},${i % 2 === 0 ? '2' : '1'},JS,JS-A${String(i % 40).padStart(3, '0')},customer,2023-01-01`);
   const base = p.base;
   // adminApi sends JSON only; the import takes text/csv
-  const token = await tokenOf(p);
+  const token = await loginToken(p, 'admin', adminPassword(p));
   const r = await fetch(`${base}/api/devices/import`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: rows.join('\n') });
   if (!r.ok) throw new Error(`import: ${r.status} ${await r.text()}`);
   const report = (await r.json()) as { created: { id: string; secret: string }[]; failed: unknown[] };
@@ -22,11 +20,6 @@ export async function registerMeters(p: PlatformProcess, n: number): Promise<Reg
   return report.created.map((c) => ({ id: c.id, secret: c.secret }));
 }
 
-async function tokenOf(p: PlatformProcess): Promise<string> {
-  const password = readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim();
-  const r = await fetch(`${p.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
-  return ((await r.json()) as { token: string }).token;
-}
 
 /** the reading a device publishes for a seq: deterministic, so tests spot-check values */
 export function meterReading(t0: number, deviceIndex: number, seq: number) {

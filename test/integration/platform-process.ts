@@ -64,12 +64,21 @@ export async function stopPlatform(p: PlatformProcess, signal: NodeJS.Signals = 
   return p.exited;
 }
 
+/** The password the platform wrote for its initial admin on first start. */
+export function adminPassword(p: PlatformProcess): string {
+  return readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim();
+}
+
+/** Logs in through the API and returns the session token. */
+export async function loginToken(p: PlatformProcess, username: string, password: string): Promise<string> {
+  const res = await fetch(`${p.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
 /** Logs in as the initial admin and returns a fetch helper with its token. */
 export async function adminApi(p: PlatformProcess) {
-  const password = readFileSync(join(p.dataDir, 'initial-admin-password'), 'utf8').trim();
-  const res = await fetch(`${p.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }) });
-  if (!res.ok) throw new Error(`login failed: ${res.status} ${await res.text()}`);
-  const { token } = (await res.json()) as { token: string };
+  const token = await loginToken(p, 'admin', adminPassword(p));
   return async <T = unknown>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> => {
     const r = await fetch(`${p.base}${path}`, {
       method: init.method ?? 'GET',
