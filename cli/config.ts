@@ -62,7 +62,7 @@ export const ConfigSchema = z.strictObject({
   INFLUX_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
   /** lines per write request */
   INFLUX_BATCH_LINES: z.coerce.number().int().min(1).max(100_000).default(5000),
-  /** gzip write bodies (worth it over a slow link; on a LAN it costs more CPU than it saves) */
+  /** gzip write bodies (for a slow link; on loopback it brought nothing, bench/influx.ts) */
   INFLUX_GZIP: bool.default(false),
 }).superRefine((c, ctx) => {
   if (!c.INFLUX_URL) return;

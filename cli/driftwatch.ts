@@ -149,9 +149,11 @@ program
   .option('--json', 'print one JSON object')
   .option('--quiet', 'no progress on stderr')
   .option('--workers <n>', 'worker threads, each evaluating a share of the sites (default: the available cores)', parseCount)
-  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean; workers?: number }) => {
+  .option('--seed <n>', "replaces the scenario's seed: the same fleet and faults, drawn anew", int)
+  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean; workers?: number; seed?: number }) => {
     const { runEvaluationParallel } = await import('../devices-sim/evaluate-parallel.js');
     const scenario = JSON.parse(readFileSync(o.scenario, 'utf8')) as Parameters<typeof runEvaluationParallel>[0];
+    if (o.seed !== undefined) scenario.seed = o.seed;
     let shown = -1;
     const result = await runEvaluationParallel(scenario, {
       ...(o.workers ? { workers: o.workers } : {}),

@@ -1,13 +1,12 @@
 import type { AnyReading } from '../ingest/readings.js';
 import type { Fleet, SimDevice } from './fleet.js';
 import type { Truth } from './truth.js';
+import { METER_NOISE as HEAD_NOISE } from './sites/area.js';
 
 const DAY = 86_400_000;
 /** the step the evaluation scans the truth in for MPE crossings */
 export const SCORE_STEP_MS = DAY / 4;
 const YEAR = 365 * DAY;
-/** the head meter's per-interval noise, as the simulator draws it (sites/area.ts METER_NOISE) */
-const HEAD_NOISE = 0.0005;
 /** one-sided 95 %: the replacement rule's P(|error| > MPE) ≥ 0.95 */
 const Z95 = 1.6448536269514722;
 
@@ -76,9 +75,9 @@ export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevic
       t.info += (((inc / (1 + err)) * g) / (HEAD_NOISE * y)) ** 2;
       if (Math.abs(err) - (Z95 * (1 + err) ** 2 * g) / Math.sqrt(t.info) > t.mpe) t.confirmed = trueMs;
     },
-    /** per target: days from the crossing to the oracle's confirmation (null: not within the run) */
-    result(): [string, number | null][] {
-      return [...targets].map(([id, t]) => [id, t.confirmed === null ? null : (t.confirmed - t.crossing) / DAY]);
+    /** per target: its MPE crossing (ms) and the days from it to the oracle's confirmation (null: not within the run) */
+    result(): [string, number, number | null][] {
+      return [...targets].map(([id, t]) => [id, t.crossing, t.confirmed === null ? null : (t.confirmed - t.crossing) / DAY]);
     },
   };
 }

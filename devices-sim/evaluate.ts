@@ -1,6 +1,4 @@
 import { createAnalytics } from '../analytics/engine.js';
-import type { SiteEstimatorFactory } from '../analytics/estimate/types.js';
-import type { GradePolicy } from '../analytics/state/grade.js';
 import { relativeMpe } from '../analytics/mpe/mpe.js';
 import { scaleRatioMpe } from '../analytics/estimate/market-day.js';
 import type { Accepted, AnyReading } from '../ingest/readings.js';
@@ -56,6 +54,8 @@ export interface EvalResult {
   meterBound: { faults: number; oracleMedianDelayDays: number | null; oracleUnconfirmed: number; medianDelayDays: number | null; missed: number };
   /** what the analytics missed, by kind and fault type: where its limits are */
   missedByType: Record<string, number>;
+  /** the instruments it missed, by id (site first), for a closer look */
+  missedDevices: string[];
   /** false replacements by kind and the evidence behind them */
   falseReplacementsByCause: Record<string, number>;
 }
@@ -65,9 +65,6 @@ export interface EvalOptions {
   nowMs?: number;
   /** ms of event time per simulation slice */
   sliceMs?: number;
-  estimators?: Partial<Record<'area' | 'station' | 'market', SiteEstimatorFactory>>;
-  /** grading policy overrides (replacement probability, persistence, coherence hold…) */
-  policy?: Partial<GradePolicy>;
   onProgress?: (fraction: number) => void;
   /** evaluate only these sites (a shard of the fleet: sites are independent, see evaluate-parallel.ts) */
   sites?: readonly string[];
@@ -82,7 +79,7 @@ export interface EvalOutcome {
   alertsOnHealthy: number;
   readings: number;
   /** the oracle bound per customer-meter drift or step (see bound.ts): days past the crossing, or null */
-  bound: [string, number | null][];
+  bound: [string, number, number | null][];
 }
 
 /** The MPE truth is judged against: the same one the analytics grades with (scales at their most demanding load). */
@@ -136,15 +133,13 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     db,
     clock,
     devicesOfSite: (site) => bySite.get(site) ?? [],
-    ...(opts.estimators ? { estimators: opts.estimators } : {}),
-    ...(opts.policy ? { policy: opts.policy } : {}),
   });
 
   const firstFlag = new Map<string, number>();
   const tamperFlag = new Map<string, number>();
   const orderedAt = new Map<string, number>();
   const orderBasis = new Map<string, string>();
-  const alertsOnHealthy = { count: 0 };
+  let alertsOnHealthy = 0;
   const faulty = new Set(truth.faulty().map((d) => d.id));
   analytics.onOrder((o) => {
     orderedAt.set(o.deviceId, o.issuedAt);
@@ -156,7 +151,7 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     if (change !== 'opened') return;
     if (a.type === 'out_of_tolerance' && !firstFlag.has(a.deviceId)) firstFlag.set(a.deviceId, a.openedAt);
     if (a.type === 'tamper' && !tamperFlag.has(a.deviceId)) tamperFlag.set(a.deviceId, a.openedAt);
-    if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) alertsOnHealthy.count++;
+    if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) alertsOnHealthy++;
   });
 
   const state = createFleetState(fleet, only ? (site) => only.has(site) : undefined);
@@ -183,7 +178,7 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     tamperFlag: [...tamperFlag],
     orderedAt: [...orderedAt],
     orderBasis: [...orderBasis],
-    alertsOnHealthy: alertsOnHealthy.count,
+    alertsOnHealthy,
     readings,
     bound: bound.result(),
   };
@@ -199,7 +194,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const tamperFlag = new Map(outcomes.flatMap((o) => o.tamperFlag));
   const orderedAt = new Map(outcomes.flatMap((o) => o.orderedAt));
   const orderBasis = new Map(outcomes.flatMap((o) => o.orderBasis));
-  const alertsOnHealthy = { count: outcomes.reduce((a, o) => a + o.alertsOnHealthy, 0) };
+  const alertsOnHealthy = outcomes.reduce((a, o) => a + o.alertsOnHealthy, 0);
   const readings = outcomes.reduce((a, o) => a + o.readings, 0);
   const boundRows = outcomes.flatMap((o) => o.bound);
 
@@ -207,6 +202,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const delays: number[] = [];
   const delaysByType: Record<string, number[]> = {};
   const missedByType: Record<string, number> = {};
+  const missedDevices: string[] = [];
   const faultsByType: Record<string, number> = {};
   const falseReplacementsByCause: Record<string, number> = {};
   let faults = 0;
@@ -248,6 +244,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
         (delaysByType[key] ??= []).push((flag - crossing) / DAY);
       } else {
         missedByType[key] = (missedByType[key] ?? 0) + 1;
+        missedDevices.push(d.id);
       }
     }
     const tamper = fs.find((f) => f.type === 'tamper');
@@ -273,30 +270,29 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     p90DelayDays: p90 === null ? null : r3(p90),
     falseReplacements,
     falseReplacementRate: neverOut ? r3(falseReplacements / neverOut) : 0,
-    falseAlertsPerDeviceYear: healthyGraded ? r3(alertsOnHealthy.count / (healthyGraded * years)) : 0,
+    falseAlertsPerDeviceYear: healthyGraded ? r3(alertsOnHealthy / (healthyGraded * years)) : 0,
     tamperFaults,
     tamperDetected,
     tamperRecall: tamperFaults ? r3(tamperDetected / tamperFaults) : 1,
     readings,
     runtimeSec: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
-    meterBound: meterBound(boundRows, fleet, truth, firstFlag, r3),
+    meterBound: meterBound(boundRows, firstFlag, r3),
     delayByType: Object.fromEntries(Object.entries(delaysByType).map(([k, v]) => [k, { detected: v.length, medianDays: r3(quantile(v, 0.5) as number) }])),
     missedByType,
+    missedDevices: missedDevices.sort(),
     falseReplacementsByCause,
   };
 }
 
-function meterBound(rows: [string, number | null][], fleet: Fleet, truth: ReturnType<typeof createTruth>, firstFlag: Map<string, number>, r3: (x: number) => number): EvalResult['meterBound'] {
+function meterBound(rows: readonly [string, number, number | null][], firstFlag: Map<string, number>, r3: (x: number) => number): EvalResult['meterBound'] {
   const oracle: number[] = [];
   const ours: number[] = [];
   let unconfirmed = 0;
   let missed = 0;
-  for (const [id, days] of rows) {
+  for (const [id, crossing, days] of rows) {
     if (days === null) unconfirmed++;
     oracle.push(days ?? Infinity);
     const flag = firstFlag.get(id);
-    const mpe = mpeOf(fleet.byId.get(id)?.record as Device) as number;
-    const crossing = truth.crossingAt(id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS) as number;
     if (flag === undefined) missed++;
     ours.push(flag === undefined ? Infinity : (flag - crossing) / DAY);
   }

@@ -6,7 +6,7 @@ import { hash01, type Rng } from '../rng.js';
 import { HOUR_MS, localDay, localHour, weekday, yearPhase } from '../time.js';
 
 /** fraction, 1σ per-interval measurement noise of a meter's energy (electronic meters repeat to a few 0.01 %) */
-const METER_NOISE = 0.0005;
+export const METER_NOISE = 0.0005;
 /** fraction, 1σ day-to-day variation of a customer's consumption */
 const DAY_SPREAD = 0.15;
 /**

@@ -31,7 +31,7 @@ export interface InfluxStoreOptions {
   batchLines?: number;
   /** write requests in flight */
   inFlight?: number;
-  /** gzip request bodies (off by default: measured slower on a LAN, see bench/influx.ts) */
+  /** gzip request bodies (off by default: no gain measured on loopback, see bench/influx.ts) */
   gzip?: boolean;
   /** ms, per HTTP request */
   timeoutMs?: number;
