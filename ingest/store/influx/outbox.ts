@@ -12,20 +12,15 @@ import type { Db } from '../../../lib/sqlite.js';
  * than that is written again; InfluxDB keeps one point per series and time, so it overwrites.)
  * `rejected` keeps the lines InfluxDB refused with its error text (nothing is dropped silently).
  */
+const SEEN_TABLE = `(
+  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID`;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS influx_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS influx_seen (
-  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
-  PRIMARY KEY (device_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS influx_seen_old (
-  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
-  PRIMARY KEY (device_id, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS influx_seen_trash (
-  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
-  PRIMARY KEY (device_id, seq)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS influx_seen ${SEEN_TABLE};
+CREATE TABLE IF NOT EXISTS influx_seen_old ${SEEN_TABLE};
+CREATE TABLE IF NOT EXISTS influx_seen_trash ${SEEN_TABLE};
 CREATE TABLE IF NOT EXISTS influx_rejected (
   id INTEGER PRIMARY KEY, line TEXT NOT NULL, status INTEGER NOT NULL, error TEXT NOT NULL, at INTEGER NOT NULL
 );
@@ -70,10 +65,7 @@ export interface OutboxOptions {
   now?: () => number;
 }
 
-const SEEN_TABLE = `(
-  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
-  PRIMARY KEY (device_id, seq)
-) WITHOUT ROWID`;
+
 
 export class Outbox {
   readonly #db: Db;
@@ -91,7 +83,6 @@ export class Outbox {
   readonly #now: () => number;
   readonly #windowMs: number;
   #rotatedAt: number;
-  #oldEmpty: boolean;
   readonly #rotate: (at: number) => void;
   /** rows of a retired generation remain to be deleted, a bounded chunk per append */
   #trashing: boolean;
@@ -122,7 +113,6 @@ export class Outbox {
     const rotatedAt = counter('seen_rotated_at');
     this.#rotatedAt = rotatedAt ?? this.#now();
     if (rotatedAt === undefined) setCounter.run('seen_rotated_at', this.#rotatedAt);
-    this.#oldEmpty = db.prepare(`SELECT 1 FROM influx_seen_old LIMIT 1`).get() === undefined;
     this.#trashing = db.prepare(`SELECT 1 FROM influx_seen_trash LIMIT 1`).get() !== undefined;
     // a rotation renames, which costs nothing however large the tables: the retired generation
     // becomes the trash, deleted a chunk per append (dropping it at once would stall ingest for
@@ -137,7 +127,7 @@ export class Outbox {
       const out = new Array<boolean>(entries.length);
       let bytes = 0;
       let n = 0;
-      const checkOld = !this.#oldEmpty;
+      const checkOld = this.#oldRows > 0;
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as OutboxEntry;
         const isNew = (!checkOld || inOld.get(e.deviceId, e.seq) === undefined) && seen.run(e.deviceId, e.seq, e.ts).changes === 1;
@@ -190,7 +180,7 @@ export class Outbox {
     this.#pendingBytes = p.b + p.n * ROW_OVERHEAD_BYTES;
     this.#failed = (db.prepare(`SELECT count(*) AS n FROM influx_rejected`).get() as { n: number }).n;
     this.#accepted = counter('accepted') ?? 0;
-    this.#written = (db.prepare(`SELECT n FROM influx_counters WHERE name = 'written'`).get() as { n: number } | undefined)?.n ?? 0;
+    this.#written = counter('written') ?? 0;
   }
 
   /**
@@ -209,7 +199,6 @@ export class Outbox {
         this.#curRows = 0;
       }
       this.#rotatedAt = now;
-      this.#oldEmpty = this.#oldRows === 0;
       this.#trashing = true;
     }
     return this.#append(entries, lineOf);
