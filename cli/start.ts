@@ -117,12 +117,13 @@ export async function runPlatform(cfg: Config): Promise<void> {
   });
   ingest.onAccepted((batch) => analytics.ingest(batch));
   // with InfluxDB, the analytics outputs go there too (measurement `analytics`), through the outbox
-  if (influx) {
-    const pending: EstimatePoint[] = [];
-    analytics.onEstimate((e) => pending.push(e));
-    const timer = setInterval(() => influx.appendEstimates(pending.splice(0)), 1000);
-    timer.unref();
-  }
+  const pendingEstimates: EstimatePoint[] = [];
+  const sendEstimates = () => {
+    if (influx && pendingEstimates.length) influx.appendEstimates(pendingEstimates.splice(0));
+  };
+  const estimateTimer = influx ? setInterval(sendEstimates, 1000) : undefined;
+  estimateTimer?.unref();
+  if (influx) analytics.onEstimate((e) => pendingEstimates.push(e));
   const sampling = createSampling({
     db: analyticsDb,
     clock,
@@ -238,6 +239,9 @@ export async function runPlatform(cfg: Config): Promise<void> {
       await ingest.close();
       clearInterval(analyticsTimer);
       analytics.flush();
+      // the last estimates reach the outbox before the store closes
+      clearInterval(estimateTimer);
+      sendEstimates();
       await analytics.close();
       sampling.close();
       analyticsDb.close();
