@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { median } from 'simple-statistics';
 import { createAnalytics } from '../analytics/engine.js';
 import type { Accepted } from '../ingest/readings.js';
 import { ManualClock } from '../lib/clock.js';
@@ -75,7 +76,6 @@ function run(): { ms: number; heapPerInstrumentBytes: number } {
   return { ms, heapPerInstrumentBytes: perInstrument };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
 const runs = Number(values.runs);
 const base: number[] = [];
 const core: number[] = [];

@@ -15,15 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { median } from 'simple-statistics';
 import type { Accepted } from '../ingest/readings.js';
 import { LineEncoder } from '../ingest/store/influx/line.js';
 import { createInfluxStore, type InfluxConnection } from '../ingest/store/influx/store.js';
 import { influxql, startInfluxd, startVictoria, type TsdbServer } from '../test/integration/influx-servers.js';
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1] as number;
-};
 
 function readings(n: number, devices: number, run: number): Accepted[] {
   const t0 = Date.UTC(2024, 0, 1) + run * 86_400_000;

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDb } from '../../lib/sqlite.js';
 import { createInfluxStore, type InfluxTelemetryStore } from '../../ingest/store/influx/store.js';
+import { until } from '../broker/processes.js';
 import { reading } from './store-contract.js';
 
 type Handler = (lines: string[], req: IncomingMessage, res: ServerResponse) => void;
@@ -26,13 +27,6 @@ async function fakeInflux(handler: Handler): Promise<{ url: string; server: Serv
 const T0 = 1_700_000_000_000;
 const meters = (n: number, from = 1) => Array.from({ length: n }, (_, i) => reading('m-1', from + i, T0 + (from + i) * 1000, { energyWh: from + i, powerW: 1 }));
 
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('InfluxDB sink: retry, split, stop', () => {
   const cleanups: (() => Promise<void>)[] = [];
