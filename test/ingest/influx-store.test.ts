@@ -83,7 +83,7 @@ describe.runIf(serverTestsEnabled(INFLUXD))('InfluxDB store (v1, real influxd)',
     try {
       const e = { deviceId: 'SH-A001-M001', region: 'SH', site: 'SH-A001', ts: 1_700_000_000_000, ratio: 0.62, sd: 0.1, error: 0.0124, pOut: 0.0001, grade: 'B' };
       store.appendEstimates([e, { ...e, ts: e.ts + 86_400_000, ratio: 0.7 }]);
-      store.appendEstimates([e]); // a replay of the same estimate adds nothing
+      store.appendEstimates([e]); // a replay of the same estimate: written again, InfluxDB keeps one point
       const deadline = Date.now() + 5000;
       while (store.outboxStats().pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const rows = (await influxql(server.url, `SELECT ratio, sd, grade, model FROM "analytics" WHERE "device" = 'SH-A001-M001'`, db)) as { results: { series: { values: unknown[][] }[] }[] };
@@ -92,6 +92,8 @@ describe.runIf(serverTestsEnabled(INFLUXD))('InfluxDB store (v1, real influxd)',
         [1_700_000_000_000, 0.62, 0.1, 'B', 'DDZY-1'],
         [1_700_000_000_000 + 86_400_000, 0.7, 0.1, 'B', 'DDZY-1'],
       ]);
+      // analytics outputs are not readings: they bypass the readings' deduplication and count
+      expect(store.outboxStats()).toMatchObject({ written: 3, accepted: 0, deduplicationRows: 0 });
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

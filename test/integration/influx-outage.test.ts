@@ -69,7 +69,6 @@ describe.runIf(serverTestsEnabled(INFLUXD))('InfluxDB outage during a QoS 1 stre
     const res = (await influxql(server.url, `SELECT "seq" FROM "meter" WHERE "device" = '${dev.id}'`, 'dw')) as { results: { series?: { values: [number, number][] }[] }[] };
     const stored = (res.results[0]?.series?.[0]?.values ?? []).map((v) => v[1]);
     expect(stored.length).toBe(acked.size); // none duplicated
-    expect(new Set(stored).size).toBe(stored.length);
     expect([...acked].filter((x) => !stored.includes(x))).toEqual([]); // none missing
     expect(await stopPlatform(p)).toBe(0);
   }, 120_000);

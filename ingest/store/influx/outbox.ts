@@ -70,6 +70,7 @@ export interface OutboxOptions {
 export class Outbox {
   readonly #db: Db;
   readonly #append: (entries: readonly OutboxEntry[], lineOf: (i: number) => string) => boolean[];
+  readonly #enqueue: (lines: readonly string[]) => void;
   readonly #take: Statement;
   readonly #release: (lo: number, hi: number, n: number, bytes: number) => void;
   readonly #reject: (id: number, status: number, error: string, at: number) => void;
@@ -123,6 +124,15 @@ export class Outbox {
       setCounter.run('seen_rotated_at', at);
     });
     const sweep = db.prepare(`DELETE FROM influx_seen_trash WHERE (device_id, seq) IN (SELECT device_id, seq FROM influx_seen_trash LIMIT ?)`);
+    this.#enqueue = db.transaction((lines: readonly string[]) => {
+      let bytes = 0;
+      for (const line of lines) {
+        this.#lastId = Number(put.run(line).lastInsertRowid);
+        bytes += line.length + ROW_OVERHEAD_BYTES;
+      }
+      this.#pending += lines.length;
+      this.#pendingBytes += bytes;
+    });
     this.#append = db.transaction((entries: readonly OutboxEntry[], lineOf: (i: number) => string) => {
       const out = new Array<boolean>(entries.length);
       let bytes = 0;
@@ -188,6 +198,14 @@ export class Outbox {
    * duplicates nothing. Returns the new/duplicate flags. `lineOf(i)` is called for new entries only,
    * so redeliveries cost no encoding.
    */
+  /**
+   * Queues lines that need no deduplication and are not readings: points InfluxDB itself keeps
+   * once per series and time (analytics outputs), so a repeat overwrites rather than adds.
+   */
+  enqueue(lines: readonly string[]): void {
+    if (lines.length) this.#enqueue(lines);
+  }
+
   append(entries: readonly OutboxEntry[], lineOf: (i: number) => string): boolean[] {
     const now = this.#now();
     if (now - this.#rotatedAt >= this.#windowMs) {

@@ -133,10 +133,7 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxTelemetryS
 
     appendEstimates(points: readonly EstimatePoint[]): void {
       if (closed || points.length === 0) return;
-      outbox.append(
-        points.map((e) => ({ deviceId: `analytics/${e.deviceId}`, seq: e.ts, ts: e.ts })),
-        (i) => encodeEstimate(points[i] as EstimatePoint, options.deviceTags?.((points[i] as EstimatePoint).deviceId)),
-      );
+      outbox.enqueue(points.map((e) => encodeEstimate(e, options.deviceTags?.(e.deviceId))));
       sink.kick();
     },
 
