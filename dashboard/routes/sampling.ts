@@ -7,6 +7,7 @@ import { ocCurve } from '../../analytics/sampling/iso2859-2.js';
 import { relativeMpe } from '../../analytics/mpe/mpe.js';
 import { ResultInput } from '../../analytics/sampling/sampling.js';
 import { canSee, scopeOf, userOf } from '../auth.js';
+import { toCsv } from '../csv.js';
 import { DashboardErrors } from '../errors.js';
 
 export interface SamplingDeps {
@@ -17,12 +18,6 @@ const Id = z.object({ id: z.string().min(1).max(64) });
 const PLANNERS = ['admin', 'regulator'] as const;
 const ALL = ['admin', 'regulator', 'inspector'] as const;
 
-const csvCell = (v: unknown) => {
-  const s = v === null || v === undefined ? '' : String(v);
-  // quote per RFC 4180; a leading = + - @ is prefixed so spreadsheets do not run it as a formula
-  const safe = /^[=+\-@]/.test(s) ? `'${s}` : s;
-  return /[",\n\r]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-};
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Lots, sampling lists and verification results; region-scoped like every route (PDF export is not offered: the printable page prints to PDF). */
@@ -114,8 +109,22 @@ export const samplingRoutes: FastifyPluginAsyncZod<SamplingDeps> = async (app, {
 
   app.get('/api/sampling-lists/:id/csv', { config: { roles: ALL }, schema: { tags: ['sampling'], params: Id } }, async (request, reply) => {
     const l = listFor(request.params.id, request);
-    const rows = [['order', 'site', 'deviceId', 'model', 'grade', 'list', 'purpose', 'seed', 'method'], ...l.items.map((i, k) => [k + 1, i.site, i.deviceId, i.model, i.grade, l.id, l.purpose, l.seed, l.method])];
-    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${l.id}.csv"`).send(rows.map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n');
+    type Row = (typeof l.items)[number] & { order: number };
+    const csv = toCsv<Row>(
+      [
+        { name: 'order', value: (i) => i.order },
+        { name: 'site', value: (i) => i.site },
+        { name: 'deviceId', value: (i) => i.deviceId },
+        { name: 'model', value: (i) => i.model },
+        { name: 'grade', value: (i) => i.grade },
+        { name: 'list', value: () => l.id },
+        { name: 'purpose', value: () => l.purpose },
+        { name: 'seed', value: () => l.seed },
+        { name: 'method', value: () => l.method },
+      ],
+      l.items.map((i, k) => ({ ...i, order: k + 1 })),
+    );
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${l.id}.csv"`).send(csv);
   });
 
   app.get('/api/sampling-lists/:id/print', { config: { roles: ALL }, schema: { tags: ['sampling'], params: Id } }, async (request, reply) => {
