@@ -1,5 +1,5 @@
 import type { Clock } from '../lib/clock.js';
-import { openDb, type Db } from '../lib/sqlite.js';
+import { openDb, pageById, type Db } from '../lib/sqlite.js';
 
 /** What the audit log records: every login attempt and every change of state a person makes. */
 export const AUDIT_ACTIONS = ['login', 'login_failed', 'logout', 'alert_ack', 'alert_resolve', 'user_add', 'device_add', 'device_import'] as const;
@@ -58,16 +58,8 @@ export function createAuditLog(opts: { db?: Db | undefined; clock: Clock }): Aud
       insert.run(opts.clock.now(), e.actor, e.action, e.target, e.ip ?? null, e.detail ?? null);
     },
     list(q) {
-      const where: string[] = [];
-      const args: (string | number)[] = [];
-      if (q.actor !== undefined) (where.push('actor = ?'), args.push(q.actor));
-      if (q.action !== undefined) (where.push('action = ?'), args.push(q.action));
-      if (q.cursor !== undefined) (where.push('id < ?'), args.push(q.cursor));
-      const rows = db
-        .prepare(`SELECT id, at, actor, action, target, ip, detail FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-        .all(...args, q.limit + 1) as AuditEntry[];
-      const items = rows.slice(0, q.limit);
-      return { items, nextCursor: rows.length > q.limit ? (items.at(-1)?.id ?? null) : null };
+      const { rows, nextCursor } = pageById<AuditEntry>(db, 'audit_log', { equals: { actor: q.actor, action: q.action }, cursor: q.cursor, limit: q.limit });
+      return { items: rows, nextCursor };
     },
     close() {
       if (closed) return;
