@@ -92,8 +92,8 @@ export class OrderBook {
     return { ...toOrder(r), status };
   }
 
-  list(q: { regions?: readonly Region[] | undefined; status?: ReplacementOrder['status'] | undefined; limit: number; cursor?: number | undefined }): { items: ReplacementOrder[]; nextCursor: number | null } {
-    const { rows, nextCursor } = pageById<Row>(this.#db, 'replacement_orders', { equals: { status: q.status }, regions: q.regions, cursor: q.cursor, limit: q.limit });
+  list(q: { regions?: readonly Region[] | undefined; status?: ReplacementOrder['status'] | undefined; deviceId?: string | undefined; limit: number; cursor?: number | undefined }): { items: ReplacementOrder[]; nextCursor: number | null } {
+    const { rows, nextCursor } = pageById<Row>(this.#db, 'replacement_orders', { equals: { status: q.status, device_id: q.deviceId }, regions: q.regions, cursor: q.cursor, limit: q.limit });
     return { items: rows.map(toOrder), nextCursor };
   }
 

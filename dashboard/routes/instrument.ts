@@ -42,7 +42,7 @@ export const instrumentRoutes: FastifyPluginAsyncZod<InstrumentDeps> = async (ap
       const device = visibleDevice(request.params.id, userOf(request));
       const st = analytics.state(device.id);
       const alerts = analytics.alerts.list({ deviceId: device.id, limit: 50 }).items.map(alertItem);
-      const open = analytics.orders.list({ regions: [device.region], status: 'open', limit: 500 }).items.find((o) => o.deviceId === device.id) ?? null;
+      const open = analytics.orders.list({ deviceId: device.id, status: 'open', limit: 1 }).items[0] ?? null;
       if (!st) return { device, analysed: false, grade: null, reasons: [], estimate: null, trend: null, change: null, silent: false, tamper: [], alerts, order: open };
       return {
         device,
