@@ -9,7 +9,7 @@ import { createMarketEstimator } from './estimate/market.js';
 import { createStationEstimator } from './estimate/station.js';
 import type { ErrorSample, SiteEstimator, SiteEstimatorFactory, SiteOutput, TamperSign } from './estimate/types.js';
 import { AlertBook, type AlertType } from './state/alerts.js';
-import { evaluate, mpeShare, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
+import { evaluate, meetsReplacement, mpeShare, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
 import { InstrumentMonitor, type Change } from './state/monitor.js';
 import { OrderBook, type ReplacementOrder } from './state/orders.js';
 import { recordVerification, type VerificationInput } from './state/verification.js';
@@ -131,12 +131,13 @@ class InstrumentState {
    * steady backlog of more than the backfill bound, every reading late alike for sixteen
    * readings, is indistinguishable from a lag by one device's data.
    */
-  lag(o: number, ts: number, maxLagMs: number): number | null {
+  lag(o: number, ts: number, maxLagMs: number, infer: boolean): number | null {
     const i = this.#lagN & 15;
     this.#lagOffsets[i] = o;
     this.#lagTimes[i] = ts;
     this.#lagN++;
-    if (this.#lagN < 16 || !(o >= -maxLagMs)) return null;
+    // recorded always (the sixteen must be there when asked), scanned only when asked
+    if (!infer || this.#lagN < 16 || !(o >= -maxLagMs)) return null;
     let max = -Infinity;
     let min = Infinity;
     let t0 = Infinity;
@@ -337,7 +338,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       } else if (!st.monitor.change) {
         for (const t of ['step', 'drift'] as const) if (alerts.isActive(s.deviceId, t)) alerts.clear(s.deviceId, t, s.ts);
       }
-      if (p >= policy.replaceP && st.outRun >= policy.persist && st.monitor.n >= policy.minEstimates) {
+      if (meetsReplacement(st.monitor, st.outRun, policy)) {
         st.calm = 0;
         alerts.raise(subject(st), 'out_of_tolerance', s.ts,
           { zh: `超差概率 ${Math.round(p * 100)}%：误差 ${(s.error * 100).toFixed(2)}%，为${mpeShare(s.ratio, 'zh')}`, en: `Out of tolerance with probability ${Math.round(p * 100)}%: error ${(s.error * 100).toFixed(2)}%, ${mpeShare(s.ratio, 'en')}` },
@@ -400,7 +401,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
         const o = r.ts - r.receivedAt;
         let skew = st.offset(o < -backfill ? -Infinity : o);
         if (maxLag > 0) {
-          const lag = st.lag(o, r.ts, maxLag);
+          const lag = st.lag(o, r.ts, maxLag, skew === -Infinity);
           // the inferred lag lives beside the measured skew, so it follows a lag that changes and
           // gives way as soon as the clock is measured again
           if (skew !== -Infinity) st.lagMs = null;

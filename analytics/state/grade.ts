@@ -90,6 +90,14 @@ export interface Evaluation {
 }
 
 /**
+ * The replacement rule on inaccuracy: P(out of tolerance) at the policy's level on `persist`
+ * consecutive estimates, after `minEstimates` in all.
+ */
+export function meetsReplacement(m: Pick<InstrumentMonitor, 'pOut' | 'n'>, outRun: number, policy: GradePolicy): boolean {
+  return m.pOut >= policy.replaceP && outRun >= policy.persist && m.n >= policy.minEstimates;
+}
+
+/**
  * Grades one instrument. `outRun` is how many consecutive estimates met the replacement
  * probability: the rule needs `policy.persist` of them and `policy.minEstimates` estimates in all.
  */
@@ -106,7 +114,7 @@ export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: rea
     raise('D');
     for (const t of tamper) reasons.push({ code: t.code, zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` });
   }
-  if (known && m.pOut >= policy.replaceP && outRun >= policy.persist && m.n >= policy.minEstimates) {
+  if (known && meetsReplacement(m, outRun, policy)) {
     raise('D');
     reasons.push({
       code: 'out_of_tolerance',
