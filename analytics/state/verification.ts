@@ -2,11 +2,12 @@ import type { InstrumentMonitor } from './monitor.js';
 import { pOutOfTolerance } from './probability.js';
 
 /**
- * A recorded verification recalibrates the instrument's estimate: the measured error, with the
+ * A recorded verification updates the instrument's current state: the measured error, with the
  * test's standard uncertainty (default MPE/6, i.e. a reference at most a third of the MPE at
  * k = 2, the usual test-uncertainty ratio), is fused with the telemetry estimate by inverse-variance
- * weighting, and P(out of tolerance) recomputed. Returns the offset (MPE units) between the
- * verified value and the telemetry estimate, which the engine may apply to later estimates.
+ * weighting, and P(out of tolerance) recomputed. The next telemetry estimate replaces it: the
+ * estimators do not carry a verification forward. Returns the states before and after, and the
+ * offset (MPE units) between the verified value and the telemetry estimate.
  */
 export interface VerificationInput {
   /** ms */

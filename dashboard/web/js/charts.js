@@ -1,5 +1,6 @@
 import uPlot from '/app/vendor/uplot/uPlot.esm.js';
-import { lang, t } from './i18n.js';
+import { locale } from './format.js';
+import { t } from './i18n.js';
 
 // Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 export const OKABE_ITO = { black: '#000000', orange: '#E69F00', sky: '#56B4E9', green: '#009E73', yellow: '#F0E442', blue: '#0072B2', vermillion: '#D55E00', purple: '#CC79A7' };
@@ -8,7 +9,7 @@ const width = (el) => Math.max(280, Math.floor(el.getBoundingClientRect().width 
 const sec = (ms) => ms / 1000;
 
 function fmtDate(ms) {
-  return new Date(ms).toLocaleDateString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { month: 'short', day: 'numeric' });
+  return new Date(ms).toLocaleDateString(locale(), { month: 'short', day: 'numeric' });
 }
 
 /** Time-axis labels: dates for ticks a day or more apart, date and hour for finer ones. */
@@ -16,7 +17,7 @@ const timeTicks = (_u, vals, _axis, _space, incr) =>
   vals.map((v) =>
     incr >= 86_400
       ? fmtDate(v * 1000)
-      : `${fmtDate(v * 1000)}\n${new Date(v * 1000).toLocaleTimeString(lang() === 'zh' ? 'zh-CN' : 'en-GB', { hour: '2-digit', minute: '2-digit' })}`,
+      : `${fmtDate(v * 1000)}\n${new Date(v * 1000).toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit' })}`,
   );
 
 /** Alerts opened per day, as bars. */
@@ -73,7 +74,7 @@ export function estimateChart(el, items, crossingAt) {
       scales: { x: xRange ? { time: true, range: xRange } : { time: true }, y: { range: [-absMax, absMax] } },
       axes: [{ values: timeTicks, space: 70 }, { label: t('chart.ratio'), values: (_u, vals) => vals.map((v) => `${Math.round(v * 100)}%`) }],
       series: [
-        { value: (_u, v) => (v === null ? '—' : new Date(v * 1000).toLocaleString(lang() === 'zh' ? 'zh-CN' : 'en-GB')) },
+        { value: (_u, v) => (v === null ? '—' : new Date(v * 1000).toLocaleString(locale())) },
         { label: t('chart.estimate'), stroke: OKABE_ITO.blue, width: 2, value: (_u, v) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`) },
         { label: t('chart.bandHi'), stroke: OKABE_ITO.sky, width: 1, value: (_u, v) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`) },
         { label: t('chart.bandLo'), stroke: OKABE_ITO.sky, width: 1, value: (_u, v) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`) },

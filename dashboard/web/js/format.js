@@ -1,6 +1,6 @@
 import { lang, t } from './i18n.js';
 
-const locale = () => (lang() === 'zh' ? 'zh-CN' : 'en-GB');
+export const locale = () => (lang() === 'zh' ? 'zh-CN' : 'en-GB');
 
 export const fmtTime = (ms) => (ms === null || ms === undefined ? '—' : new Date(ms).toLocaleString(locale(), { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }));
 export const fmtDay = (ms) => (ms === null || ms === undefined ? '—' : new Date(ms).toLocaleDateString(locale(), { year: 'numeric', month: '2-digit', day: '2-digit' }));

@@ -4,6 +4,7 @@ import { h } from '../dom.js';
 import { fmtDay, fmtTime, pct, tr } from '../format.js';
 import { t } from '../i18n.js';
 import { gradeChip, section, severityChip, statusChip } from '../widgets.js';
+import { passBadge } from './sampling.js';
 
 /** One instrument: grade and reasons, error estimate chart, readings, grade history, alerts. */
 export async function renderDevice(view, ctx, id) {
@@ -80,7 +81,7 @@ export async function renderDevice(view, ctx, id) {
         t('device.verification'),
         verifications.length === 0
           ? h('p.muted', t('device.verificationNone'))
-          : h('table.verifications', h('thead', h('tr', [t('inspector.date'), t('inspector.error'), t('inspector.mpe'), '', t('inspector.certificate'), t('inspector.seal'), t('sampling.actor')].map((c) => h('th', c)))), h('tbody', verifications.map((v) => h('tr', h('td', v.date), h('td.num', pct(v.error, 2)), h('td.num', `±${pct(v.mpe, 2)}`), h('td', h(`span.badge.${v.pass ? 'pass' : 'fail'}`, v.pass ? `✓ ${t('inspector.pass')}` : `✗ ${t('inspector.fail')}`)), h('td', v.certificate), h('td', v.seal), h('td', v.inspector))))),
+          : h('table.verifications', h('thead', h('tr', [t('inspector.date'), t('inspector.error'), t('inspector.mpe'), '', t('inspector.certificate'), t('inspector.seal'), t('sampling.actor')].map((c) => h('th', c)))), h('tbody', verifications.map((v) => h('tr', h('td', v.date), h('td.num', pct(v.error, 2)), h('td.num', `±${pct(v.mpe, 2)}`), h('td', passBadge(v.pass)), h('td', v.certificate), h('td', v.seal), h('td', v.inspector))))),
       ),
     ),
   );
