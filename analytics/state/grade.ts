@@ -137,7 +137,7 @@ export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: rea
   // uncertainty, the slope must exceed twice it; otherwise, over the window it must move the error
   // by more than twice the estimate's uncertainty, or it is a projection of noise
   const trendReal =
-    t !== null && known && (t.slopeSd !== undefined ? Math.abs(t.slopePerDay) > 2 * t.slopeSd : Math.abs(t.slopePerDay) * (t.spanDays ?? 0) > 2 * m.sd);
+    t !== null && known && (t.slopeSd !== undefined ? Math.abs(t.slopePerDay) > 2 * t.slopeSd : Math.abs(t.slopePerDay) * t.spanDays > 2 * m.sd);
   if (t && trendReal && t.crossingAt !== null && ratio < 1 && m.settled) {
     const until = t.crossingAt - m.ts;
     if (until <= policy.priorityHorizonMs) {

@@ -31,7 +31,8 @@ export class LineEncoder {
   }
 
   #prefix(r: Accepted): string {
-    // keyed by everything that goes into the prefix, so a device moving site gets a fresh one
+    // keyed by everything that goes into the prefix, so a device moving site gets a fresh one;
+    // model and class are read once per process (the registry does not change them in place)
     const key = `${r.deviceId}\u0000${r.kind}\u0000${r.site}\u0000${r.region}`;
     let p = this.#prefixes.get(key);
     if (p === undefined) {
@@ -40,11 +41,6 @@ export class LineEncoder {
       this.#prefixes.set(key, p);
     }
     return p;
-  }
-
-  /** forget cached tag sets (after a registry change of model or class) */
-  reset(): void {
-    this.#prefixes.clear();
   }
 
   encode(r: Accepted): string {
