@@ -26,6 +26,11 @@ const num = (v: string) => {
   if (!Number.isFinite(n)) throw new InvalidArgumentError('not a number');
   return n;
 };
+const positive = (v: string) => {
+  const n = num(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be above 0');
+  return n;
+};
 const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
 
 program
@@ -150,13 +155,15 @@ program
   .option('--quiet', 'no progress on stderr')
   .option('--workers <n>', 'worker threads, each evaluating a share of the sites (default: the available cores)', parseCount)
   .option('--seed <n>', "replaces the scenario's seed: the same fleet and faults, drawn anew", int)
-  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean; workers?: number; seed?: number }) => {
+  .option('--step-cusum <h>', "re-open a customer meter when its step CUSUM passes h (off by default: faster steps, fewer drifts; README)", positive)
+  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean; workers?: number; seed?: number; stepCusum?: number }) => {
     const { runEvaluationParallel } = await import('../devices-sim/evaluate-parallel.js');
     const scenario = JSON.parse(readFileSync(o.scenario, 'utf8')) as Parameters<typeof runEvaluationParallel>[0];
     if (o.seed !== undefined) scenario.seed = o.seed;
     let shown = -1;
     const result = await runEvaluationParallel(scenario, {
       ...(o.workers ? { workers: o.workers } : {}),
+      ...(o.stepCusum !== undefined ? { area: { stepThreshold: o.stepCusum } } : {}),
       onProgress: (f) => {
         const pct = Math.floor(f * 20) * 5;
         if (!o.quiet && pct !== shown && process.stderr.isTTY !== undefined) {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { runEvaluation, scoreEvaluation, siteCosts, type EvalOutcome, type EvalResult } from './evaluate.js';
+import { runEvaluation, scoreEvaluation, siteCosts, type EvalOptions, type EvalOutcome, type EvalResult } from './evaluate.js';
 import type { ScenarioInput } from './scenario.js';
 
 export interface ParallelEvalOptions {
@@ -10,6 +10,7 @@ export interface ParallelEvalOptions {
   workers?: number;
   nowMs?: number;
   onProgress?: (fraction: number) => void;
+  area?: EvalOptions['area'];
 }
 
 /**
@@ -40,7 +41,7 @@ export async function runEvaluationParallel(scenario: ScenarioInput, opts: Paral
   const nowMs = opts.nowMs ?? Date.now();
   const workers = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
   if (workers === 1 || !existsSync(fileURLToPath(WORKER))) {
-    return { ...runEvaluation(scenario, { nowMs, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }), workers: 1 };
+    return { ...runEvaluation(scenario, { nowMs, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.area ? { area: opts.area } : {}) }), workers: 1 };
   }
   const shards = shardSites(siteCosts(scenario, nowMs), workers);
   const progress = shards.map(() => 0);
@@ -50,7 +51,7 @@ export async function runEvaluationParallel(scenario: ScenarioInput, opts: Paral
       shards.map(
         (sites, i) =>
           new Promise<EvalOutcome>((resolve, reject) => {
-            const w = new Worker(WORKER, { workerData: { scenario, nowMs, sites } });
+            const w = new Worker(WORKER, { workerData: { scenario, nowMs, sites, area: opts.area } });
             running.push(w);
             let done = false;
             w.on('message', (m: { progress?: number; outcome?: EvalOutcome }) => {

@@ -102,7 +102,7 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
       const est = balance.estimate(d.id);
       if (!est) continue;
       const m = mpe.get(d.id) as number;
-      const provisional = ts < balance.unsettledUntil;
+      const provisional = ts < balance.provisionalUntil(d.id);
       out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error, provisional, ratePerDay: est.ratePerYear / m / 365, rateSd: est.rateSd / m / 365 });
       // a bypass must show on two settled days running: a balance re-learning after a
       // neighbour's step can swing a healthy meter's estimate that far for a day

@@ -22,6 +22,9 @@ describe('driftwatch eval', () => {
     expect(r.meterBound.oracleUnconfirmed).toBe(0);
     expect(r.meterBound.oracleMedianDelayDays!).toBeLessThan(1);
     expect(r.meterBound.oracleMedianDelayDays!).toBeLessThanOrEqual(r.meterBound.medianDelayDays!);
+    // with the oracle's flags in place of the balance's, the two steps move from ~11 days to
+    // below zero, among the tampers: the fleet's median falls below the analytics' own
+    expect(r.meterBound.fleetMedianDelayDays!).toBeLessThan(r.medianDelayDays!);
   });
 
   it('scores shards of sites evaluated apart exactly as the whole fleet in one run', () => {
