@@ -472,8 +472,9 @@ export function createAnalytics(opts: AnalyticsOptions) {
       };
     },
     /**
-     * A verification result recorded by an inspector: a measured error that recalibrates the
-     * instrument's estimate (inverse-variance weighted with what the data said) and its grade.
+     * A verification result recorded by an inspector: a measured error that becomes part of the
+     * instrument's state (state/verification.ts: fused with the telemetry and carried forward) and
+     * its grade.
      */
     recordVerification(deviceId: string, v: VerificationInput) {
       const st = instruments.get(deviceId);

@@ -134,6 +134,8 @@ export async function runPlatform(cfg: Config): Promise<void> {
     logger: log.child({ part: 'sampling' }),
   });
   sampling.start();
+  // verifications are carried forward in the instruments' state: after a restart, from the newest one each
+  for (const v of sampling.latestVerifications()) analytics.recordVerification(v.deviceId, v);
   // estimators fold readings in as they come; completed periods are processed once a second
   const analyticsTimer = setInterval(() => analytics.flush(), 1000);
 

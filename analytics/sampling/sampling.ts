@@ -250,6 +250,10 @@ export function createSampling(opts: SamplingOptions) {
       opts.onVerification?.({ deviceId: v.deviceId, at: Date.parse(v.date), error, mpe });
       return resultView(s().result.get(v.listId, v.deviceId) as ResultRow);
     },
+    /** each instrument's newest verification result, as `onVerification` gave it: for the analytics to carry forward after a restart */
+    latestVerifications(): VerificationEvent[] {
+      return (s().latestResults.all() as { device_id: string; date: string; error: number; mpe: number }[]).map((r) => ({ deviceId: r.device_id, at: Date.parse(r.date), error: r.error, mpe: r.mpe }));
+    },
     results(listId: string) {
       listRow(listId);
       return (s().resultsOfList.all(listId) as ResultRow[]).map(resultView);

@@ -58,6 +58,9 @@ export function prepareStatements(db: Db) {
     result: db.prepare(`SELECT * FROM verifications WHERE list_id = ? AND device_id = ?`),
     resultsOfList: db.prepare(`SELECT * FROM verifications WHERE list_id = ? ORDER BY id`),
     lastVerified: db.prepare(`SELECT device_id, max(date) AS date FROM verifications GROUP BY device_id`),
+    // each device's newest test (by date, then by the order recorded)
+    latestResults: db.prepare(`SELECT device_id, date, error, mpe FROM verifications v
+      WHERE id = (SELECT id FROM verifications w WHERE w.device_id = v.device_id ORDER BY date DESC, id DESC LIMIT 1)`),
     upsertDecision: db.prepare(`INSERT INTO sampling_decisions (lot_id, outcome, action, due_date, basis, evidence, decided_at, decided_by)
       VALUES (@lotId, @outcome, @action, @dueDate, @basis, @evidence, @decidedAt, @decidedBy)
       ON CONFLICT(lot_id) DO UPDATE SET outcome=excluded.outcome, action=excluded.action, due_date=excluded.due_date, basis=excluded.basis,

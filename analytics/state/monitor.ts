@@ -25,6 +25,14 @@ export interface MonitorOptions {
   ownerFavourWeight: number;
   /** sign of r that favours the instrument's owner (+1: over-registration, e.g. meters and dispensers) */
   ownerSign: 1 | -1;
+  /**
+   * MPE per √year: how far an instrument's error may wander after a verification. The verified
+   * error is carried forward with its variance growing by this² per year (a random walk), fused
+   * with each telemetry estimate, until it has faded or the telemetry contradicts it.
+   */
+  verificationFadePerYear: number;
+  /** standard deviations apart beyond which telemetry contradicts a verification: the instrument changed since */
+  verificationGateZ: number;
 }
 
 export const MONITOR_DEFAULTS: MonitorOptions = {
@@ -35,7 +43,18 @@ export const MONITOR_DEFAULTS: MonitorOptions = {
   trendWindow: 30,
   ownerFavourWeight: 1.25,
   ownerSign: 1,
+  verificationFadePerYear: 1,
+  verificationGateZ: 3,
 };
+
+const YEAR_MS = 365 * 86_400_000;
+
+/** A verification's measured error (MPE units), its standard uncertainty, and when it was tested. */
+export interface Verified {
+  at: number;
+  r: number;
+  sd: number;
+}
 
 export type ChangeKind = 'step' | 'drift' | 'jump';
 
@@ -59,6 +78,10 @@ export class InstrumentMonitor {
   pOut = 0;
   /** estimates received */
   n = 0;
+  /** the latest telemetry estimate alone (r and sd above also carry a verification when there is one) */
+  telemetry: { r: number; sd: number } | null = null;
+  /** the latest verification still carried forward */
+  verified: Verified | null = null;
   #r0 = 0;
   #s0 = 0;
   #warm: number[] = [];
@@ -75,6 +98,46 @@ export class InstrumentMonitor {
     this.#ewma = new Ewma(this.opts.ewma);
   }
 
+  /**
+   * Records a verification: its measured error becomes part of the current state now and is
+   * carried forward into every later estimate (see verificationFadePerYear).
+   */
+  verify(v: Verified): void {
+    this.verified = { ...v };
+    if (v.at > this.ts) this.ts = v.at;
+    this.#fuse();
+  }
+
+  /**
+   * r, sd and P(out) from the telemetry estimate and the verification carried to its time
+   * (inverse-variance weighting of two independent measurements). Telemetry that contradicts
+   * the verification ends it: the instrument has changed since (a step, an adjustment, a tamper).
+   */
+  #fuse(): void {
+    const t = this.telemetry;
+    const v = this.verified;
+    let r = t?.r ?? 0;
+    let sd = t?.sd ?? Infinity;
+    if (v) {
+      const years = Math.max(0, this.ts - v.at) / YEAR_MS;
+      const vv = v.sd * v.sd + this.opts.verificationFadePerYear ** 2 * years;
+      if (!t || !Number.isFinite(t.sd) || !(t.sd > 0)) {
+        r = v.r;
+        sd = Math.sqrt(vv);
+      } else if (Math.abs(t.r - v.r) > this.opts.verificationGateZ * Math.sqrt(t.sd * t.sd + vv)) {
+        this.verified = null;
+      } else {
+        const w1 = 1 / (t.sd * t.sd);
+        const w2 = 1 / vv;
+        r = (t.r * w1 + v.r * w2) / (w1 + w2);
+        sd = Math.sqrt(1 / (w1 + w2));
+      }
+    }
+    this.r = r;
+    this.sd = sd;
+    this.pOut = pOutOfTolerance(r, sd);
+  }
+
   get settled(): boolean {
     return this.n >= this.opts.warmup;
   }
@@ -85,10 +148,10 @@ export class InstrumentMonitor {
    */
   observe(ts: number, r: number, sd: number, rate?: { perDay: number; sd: number }): Change | null {
     this.ts = ts;
-    this.r = r;
-    this.sd = sd;
-    this.pOut = pOutOfTolerance(r, sd);
+    this.telemetry = { r, sd };
+    this.#fuse();
     this.n++;
+    // the detectors and the trend follow the telemetry alone: they are about its series
     this.#window.push({ t: ts, e: r });
     if (this.#window.length > this.opts.trendWindow) this.#window.shift();
     this.trend = rate

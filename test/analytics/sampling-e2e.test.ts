@@ -54,6 +54,10 @@ describe('end to end: 1 200 meters → plan → list → results → decision', 
     expect(new Set(random.items.map((i) => i.deviceId))).toEqual(new Set(selectSample(sampling.members(lot.id), 80, 20260115)));
     expect(random.items.map((i) => i.site)).toEqual([...random.items.map((i) => i.site)].sort());
     expect(events).toHaveLength(80);
+    // what a restart gives the analytics back: each verified instrument's result, as it was reported
+    const latest = sampling.latestVerifications();
+    expect(latest).toHaveLength(80);
+    expect(new Map(latest.map((v) => [v.deviceId, v]))).toEqual(new Map(events.map((v) => [v.deviceId, v])));
     const d = sampling.decide(lot.id, {}, admin);
     expect(d).toMatchObject({ outcome: 'accept', action: 'extend', dueDate: '2030-03-01' });
     const signed = sampling.sign(lot.id, admin);
