@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +120,20 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     expect(regions).toEqual(['上海']);
     // an inspector may look but not acknowledge
     expect(await page.$('table.alerts button[data-action=ack]')).toBeNull();
+    // the export holds the inspector's region only
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('.pagehead button')]);
+    const csv = readFileSync((await download.path()) as string, 'utf8').trim().split('\r\n');
+    expect(csv[0]).toBe('id,deviceId,region,kind,type,severity,status,openedAt,updatedAt,summary_zh,summary_en');
+    expect(csv.length).toBeGreaterThan(1);
+    expect(new Set(csv.slice(1).map((line) => line.split(',')[2]))).toEqual(new Set(['SH']));
+    // a session that has ended server-side: the export sends the user back to the login form, as every other call does
+    await page.evaluate(`(() => {
+      const s = JSON.parse(sessionStorage.getItem('driftwatch.session'));
+      sessionStorage.setItem('driftwatch.session', JSON.stringify({ ...s, token: 'expired' }));
+    })()`);
+    await page.click('.pagehead button');
+    await page.waitForSelector('input[name=password]');
+    await login(page, p.base, 'insp-sh', PASSWORD);
 
     const other = await admin<{ items: { id: string }[] }>('/api/devices?region=JS&limit=1');
     const jsDevice = other.body.items[0]?.id as string;

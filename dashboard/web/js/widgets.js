@@ -20,22 +20,25 @@ export function section(title, ...body) {
 }
 
 /**
- * CSV and print links of a sampling list. Both routes need the bearer token, which a plain link
- * cannot carry: the file is fetched, then saved or opened from a blob URL.
+ * Fetches a file through the API client (bearer token, and a 401 ends the session as for any
+ * call), then saves it under `download` or, without one, opens it in a new tab from a blob URL.
  */
+export async function fetchFile(api, path, type, download) {
+  const text = await api(path);
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  if (download) {
+    const a = h('a', { href: url, download });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } else window.open(url, '_blank');
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** CSV and print links of a sampling list: both routes need the bearer token, which a plain link cannot carry. */
 export function listLinks(listId, api) {
   const enc = encodeURIComponent(listId);
-  const open = async (path, type, download) => {
-    const text = await api(path);
-    const url = URL.createObjectURL(new Blob([text], { type }));
-    if (download) {
-      const a = h('a', { href: url, download });
-      document.body.append(a);
-      a.click();
-      a.remove();
-    } else window.open(url, '_blank');
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  };
+  const open = (path, type, download) => fetchFile(api, path, type, download);
   return h(
     'span.links',
     h('button.csv', { type: 'button', onclick: () => open(`/api/sampling-lists/${enc}/csv`, 'text/csv', `${listId}.csv`) }, t('sampling.csv')),

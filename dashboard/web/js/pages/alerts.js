@@ -1,8 +1,8 @@
-import { api, ApiError, qs, session } from '../api.js';
+import { api, ApiError, qs } from '../api.js';
 import { h, toast } from '../dom.js';
 import { fmtTime, SEVERITIES, tr } from '../format.js';
 import { t } from '../i18n.js';
-import { regionSelect, severityChip, statusChip } from '../widgets.js';
+import { fetchFile, regionSelect, severityChip, statusChip } from '../widgets.js';
 
 const STATUSES = ['open', 'acknowledged', 'latched', 'resolved'];
 const KINDS = ['meter', 'dispenser', 'tank', 'scale'];
@@ -116,10 +116,11 @@ export async function renderAlerts(view, ctx, params) {
   }
 
   async function exportCsv() {
-    const res = await fetch(`/api/alerts${qs({ ...filter, limit: 500, format: 'csv' })}`, { headers: { authorization: `Bearer ${session().token}` } });
-    const url = URL.createObjectURL(await res.blob());
-    h('a', { href: url, download: 'alerts.csv' }).click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    try {
+      await fetchFile(api, `/api/alerts${qs({ ...filter, limit: 500, format: 'csv' })}`, 'text/csv', 'alerts.csv');
+    } catch (err) {
+      toast(`${t('error.generic')}: ${err.message}`);
+    }
   }
 
   view.append(
