@@ -24,24 +24,34 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
 }
 
 /**
+ * WHERE conditions for an optional region scope and column equalities (undefined values are
+ * left out). `none` when the scope is empty: nothing can match. Column names come from the
+ * caller's code, never from a request.
+ */
+export function scopeFilter(q: { equals?: Record<string, string | number | undefined>; regions?: readonly string[] | undefined }): { where: string[]; args: (string | number)[]; none: boolean } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (q.regions) {
+    if (q.regions.length === 0) return { where, args, none: true };
+    where.push(`region IN (${q.regions.map(() => '?').join(',')})`);
+    args.push(...q.regions);
+  }
+  for (const [col, v] of Object.entries(q.equals ?? {})) if (v !== undefined) (where.push(`${col} = ?`), args.push(v));
+  return { where, args, none: false };
+}
+
+/**
  * A page of a table, newest first by integer id, filtered by column equality and an optional
  * region scope: the shape every list of the API shares. `regions` of [] means "no region in
- * scope" (an empty page), undefined means "all regions". Column names come from the caller's
- * code, never from a request.
+ * scope" (an empty page), undefined means "all regions".
  */
 export function pageById<Row extends { id: number }>(
   db: Db,
   table: string,
   q: { equals?: Record<string, string | number | undefined>; regions?: readonly string[] | undefined; cursor?: number | undefined; limit: number },
 ): { rows: Row[]; nextCursor: number | null } {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (q.regions) {
-    if (q.regions.length === 0) return { rows: [], nextCursor: null };
-    where.push(`region IN (${q.regions.map(() => '?').join(',')})`);
-    args.push(...q.regions);
-  }
-  for (const [col, v] of Object.entries(q.equals ?? {})) if (v !== undefined) (where.push(`${col} = ?`), args.push(v));
+  const { where, args, none } = scopeFilter(q);
+  if (none) return { rows: [], nextCursor: null };
   if (q.cursor !== undefined) (where.push('id < ?'), args.push(q.cursor));
   const rows = db.prepare(`SELECT * FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`).all(...args, q.limit + 1) as Row[];
   const page = rows.slice(0, q.limit);

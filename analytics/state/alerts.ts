@@ -1,4 +1,4 @@
-import { pageById, type Db } from '../../lib/sqlite.js';
+import { pageById, scopeFilter, type Db } from '../../lib/sqlite.js';
 import type { Kind, Region } from '../../ingest/readings.js';
 
 /**
@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_device ON alerts(device_id, type, status);
 CREATE INDEX IF NOT EXISTS alerts_region ON alerts(region, status, id);
+CREATE INDEX IF NOT EXISTS alerts_opened ON alerts(opened_at);
 CREATE TABLE IF NOT EXISTS alert_history (
   alert_id INTEGER NOT NULL REFERENCES alerts(id), at INTEGER NOT NULL, status TEXT NOT NULL,
   actor TEXT, comment TEXT
@@ -249,6 +250,19 @@ export class AlertBook {
 
   activeCount(): number {
     return this.#active.size;
+  }
+
+  /**
+   * Counts for an overview, in SQL rather than by reading rows: unresolved alerts by status and
+   * severity, and alerts opened per UTC day in [fromMs, toMs) (day = floor(ms / 86 400 000)).
+   */
+  summary(q: { regions?: readonly Region[] | undefined; fromMs: number; toMs: number }): { unresolved: { status: AlertStatus; severity: string; n: number }[]; perDay: { day: number; n: number }[] } {
+    const { where, args, none } = scopeFilter({ regions: q.regions });
+    if (none) return { unresolved: [], perDay: [] };
+    const scope = where.map((w) => ` AND ${w}`).join('');
+    const unresolved = this.#db.prepare(`SELECT status, severity, count(*) AS n FROM alerts WHERE status != 'resolved'${scope} GROUP BY status, severity`).all(...args) as { status: AlertStatus; severity: string; n: number }[];
+    const perDay = this.#db.prepare(`SELECT opened_at / 86400000 AS day, count(*) AS n FROM alerts WHERE opened_at >= ? AND opened_at < ?${scope} GROUP BY day ORDER BY day`).all(q.fromMs, q.toMs, ...args) as { day: number; n: number }[];
+    return { unresolved, perDay };
   }
 
   /** Newest first, keyset-paged by id. */

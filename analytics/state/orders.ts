@@ -1,4 +1,4 @@
-import { pageById, type Db } from '../../lib/sqlite.js';
+import { pageById, scopeFilter, type Db } from '../../lib/sqlite.js';
 import type { Kind, Region } from '../../ingest/readings.js';
 import type { Reason } from './grade.js';
 
@@ -98,7 +98,10 @@ export class OrderBook {
   }
 
 
-  count(): number {
-    return (this.#db.prepare(`SELECT count(*) AS n FROM replacement_orders`).get() as { n: number }).n;
+  /** orders in a region scope and status (all when unset) */
+  count(q: { regions?: readonly Region[] | undefined; status?: ReplacementOrder['status'] | undefined } = {}): number {
+    const { where, args, none } = scopeFilter({ regions: q.regions, equals: { status: q.status } });
+    if (none) return 0;
+    return (this.#db.prepare(`SELECT count(*) AS n FROM replacement_orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`).get(...args) as { n: number }).n;
   }
 }

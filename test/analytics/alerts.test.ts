@@ -63,3 +63,32 @@ describe('AlertBook lifecycle', () => {
     expect(again.list({ limit: 1, cursor: page1.nextCursor! }).items[0]!.deviceId).toBe(subject.deviceId);
   });
 });
+
+describe('AlertBook.summary', () => {
+  it('counts unresolved alerts by status and severity, and openings per UTC day, in a region scope', () => {
+    const book = new AlertBook({ db: openDb(':memory:') });
+    const DAY = 86_400_000;
+    const d0 = 20_000 * DAY;
+    const js = { deviceId: 'JS-A001-M001', region: 'JS' as const, kind: 'meter' as const };
+    book.raise(subject, 'out_of_tolerance', d0 + 1000, text, {}); // critical, open
+    const ack = book.raise(subject, 'drift', d0 + DAY - 1, text, {})!; // last ms of day 0
+    book.acknowledge(ack.id, 'reg-sh', 'seen', d0 + DAY + 5);
+    const gone = book.raise(subject, 'step', d0 + DAY, text, {})!; // first ms of day 1
+    book.clear(subject.deviceId, 'step', d0 + DAY + 10); // latched
+    book.acknowledge(gone.id, 'reg-sh', 'ok', d0 + DAY + 20); // → resolved: no longer counted as unresolved
+    book.raise(js, 'silent', d0 + 2 * DAY, text, {});
+    const all = book.summary({ fromMs: d0, toMs: d0 + 3 * DAY });
+    const byStatus = Object.fromEntries(['open', 'acknowledged', 'latched'].map((s) => [s, all.unresolved.filter((r) => r.status === s).reduce((a, r) => a + r.n, 0)]));
+    expect(byStatus).toEqual({ open: 2, acknowledged: 1, latched: 0 });
+    expect(all.unresolved.reduce((a, r) => a + r.n, 0)).toBe(3);
+    expect(all.perDay).toEqual([
+      { day: 20_000, n: 2 },
+      { day: 20_001, n: 1 },
+      { day: 20_002, n: 1 },
+    ]);
+    const sh = book.summary({ regions: ['SH'], fromMs: d0 + DAY, toMs: d0 + 3 * DAY });
+    expect(sh.unresolved.reduce((a, r) => a + r.n, 0)).toBe(2);
+    expect(sh.perDay).toEqual([{ day: 20_001, n: 1 }]);
+    expect(book.summary({ regions: [], fromMs: 0, toMs: Infinity })).toEqual({ unresolved: [], perDay: [] });
+  });
+});

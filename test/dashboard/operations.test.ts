@@ -11,6 +11,10 @@ beforeAll(async () => {
   f.raise('m-sh-1', 'SH', 'out_of_tolerance', T0 - DAY);
   f.raise('m-sh-2', 'SH', 'silent', T0 - DAY);
   f.raise('m-js-1', 'JS', 'drift', T0);
+  const order = (deviceId: string, region: 'SH' | 'JS') => f.analytics.orders.issue({ deviceId, region, kind: 'meter', site: 'a', issuedAt: T0, basis: 'inaccuracy', reasons: [], evidence: {} })!;
+  order('m-sh-1', 'SH');
+  order('m-js-1', 'JS');
+  f.analytics.orders.close(order('m-sh-2', 'SH').id, 'done');
 });
 afterAll(async () => f.close());
 
@@ -18,12 +22,14 @@ const get = (url: string, user: 'admin' | 'reg-sh' | 'insp-js') => f.dashboard.a
 
 describe('GET /api/overview', () => {
   it('counts instruments by kind and grade, unresolved alerts and alerts per day, in the user’s scope', async () => {
-    const all = (await get('/api/overview?days=3', 'admin')).json<{ regions: unknown; instruments: Record<string, Record<string, number>>; alerts: { bySeverity: Record<string, number> }; alertsPerDay: { day: number; count: number }[] }>();
+    const all = (await get('/api/overview?days=3', 'admin')).json<{ regions: unknown; instruments: Record<string, Record<string, number>>; alerts: { bySeverity: Record<string, number>; byStatus: Record<string, number> }; orders: { open: number }; alertsPerDay: { day: number; count: number }[] }>();
     expect(all.regions).toBe('all');
     // nothing has been analysed in this fixture, so every instrument is "none"
     expect(all.instruments['meter']).toEqual({ A: 0, B: 0, C: 0, D: 0, none: 3 });
     expect(all.instruments['scale']).toEqual({ A: 0, B: 0, C: 0, D: 0, none: 1 });
     expect(all.alerts.bySeverity).toEqual({ critical: 1, major: 0, minor: 1, warning: 1 });
+    expect(all.alerts.byStatus).toEqual({ open: 3, acknowledged: 0, latched: 0 });
+    expect(all.orders.open).toBe(2);
     expect(all.alertsPerDay).toEqual([
       { day: T0 - 2 * DAY, count: 0 },
       { day: T0 - DAY, count: 2 },
@@ -33,6 +39,7 @@ describe('GET /api/overview', () => {
     expect(sh.regions).toEqual(['SH']);
     expect(sh.instruments['meter']?.none).toBe(2);
     expect(sh.alerts.bySeverity).toEqual({ critical: 1, major: 0, minor: 0, warning: 1 });
+    expect(sh.orders.open).toBe(1);
     expect((await get('/api/overview?region=JS', 'reg-sh')).json<typeof all>().instruments['meter']?.none).toBe(0);
   });
 });
