@@ -12,6 +12,7 @@ export const SamplingErrors = errorTable({
   SMP_DECISION_SIGNED: { message: 'the lot decision is signed and cannot change', status: 409 },
   SMP_DECISION_PENDING: { message: 'the sample is not complete enough to decide', status: 409 },
   SMP_NO_DECISION: { message: 'the lot has no decision to sign', status: 409 },
+  SMP_INSPECTION_DISCONTINUED: { message: 'ISO 2859-1 inspection of this product is discontinued (9.4: five lots not accepted under tightened inspection); state the inspection to resume after corrective action', status: 409 },
 });
 
 export type SamplingErrorCode = keyof typeof SamplingErrors.codes;

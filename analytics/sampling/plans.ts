@@ -6,7 +6,8 @@ import { variablesPlan } from './variables.js';
 
 /** What a regulator asks for; validated once at the API boundary and again when a lot's plan is set. */
 export const PlanRequest = z.discriminatedUnion('scheme', [
-  z.strictObject({ scheme: z.literal('iso2859-1'), aql: z.number().positive(), level: z.enum(LEVELS).default('II'), inspection: z.enum(SEVERITIES).default('normal') }),
+  // inspection: left out, the lot's product history decides it by the switching rules (sampling.ts setPlan)
+  z.strictObject({ scheme: z.literal('iso2859-1'), aql: z.number().positive(), level: z.enum(LEVELS).default('II'), inspection: z.enum(SEVERITIES).optional() }),
   z.strictObject({ scheme: z.literal('iso2859-2'), lq: z.number().gt(0).lt(1), beta: z.number().gt(0).lt(1).default(0.1) }),
   z.strictObject({ scheme: z.literal('messev'), conforming: z.number().gt(0).lt(1).default(0.95), confidence: z.number().gt(0).lt(1).default(0.95) }),
   z.strictObject({ scheme: z.literal('iso3951-1'), aql: z.number().gt(0).lt(0.5), lq: z.number().gt(0).lt(0.5), alpha: z.number().gt(0).lt(1).default(0.05), beta: z.number().gt(0).lt(1).default(0.1) }),
@@ -28,7 +29,7 @@ export interface LotPlan {
 export function planFor(request: PlanRequest, lotSize: number): LotPlan {
   switch (request.scheme) {
     case 'iso2859-1': {
-      const p = singleSamplingPlan({ lotSize, aql: request.aql, level: request.level, inspection: request.inspection });
+      const p = singleSamplingPlan({ lotSize, aql: request.aql, level: request.level, inspection: request.inspection ?? 'normal' });
       return { request, sampleSize: p.sampleSize, accept: p.accept, reject: p.reject, k: null, detail: { ...p } };
     }
     case 'iso2859-2': {

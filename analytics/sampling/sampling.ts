@@ -11,6 +11,7 @@ import { decide, type Verdict } from './decision.js';
 import { SamplingErrors } from './errors.js';
 import { formLots, type LotCandidate } from './lots.js';
 import { planFor, PlanRequest, type LotPlan } from './plans.js';
+import { INITIAL_SWITCHING, nextSwitching, type SwitchingState } from './switching.js';
 import rules from './rules.json' with { type: 'json' };
 import { byRoute, selectSample, SELECTION_METHOD } from './selection.js';
 import { prepareStatements, type DecisionRow, type ListRow, type LotRow, type ResultRow, type Statements } from './store.js';
@@ -134,6 +135,29 @@ export function createSampling(opts: SamplingOptions) {
     evidence: json<Record<string, unknown>>(r.evidence), decidedAt: r.decided_at, decidedBy: r.decided_by, signedBy: r.signed_by, signedAt: r.signed_at, digest: r.digest,
   });
 
+  /** the product a lot's switching history runs over: like instruments of one region */
+  function productOf(r: LotRow) {
+    return { region: r.region, kind: r.kind, model: r.model, accuracyClass: r.accuracy_class };
+  }
+
+  /**
+   * ISO 2859-1 clause 9 over the product's earlier ISO 2859-1 lots with signed decisions, oldest
+   * first. Reduced inspection needs the authority's approval (9.3.3 c), which is not recorded
+   * here, so the rules move between normal, tightened and discontinued; a reduced plan is only
+   * ever a stated request.
+   */
+  function switchingState(r: LotRow): SwitchingState & { lots: number } {
+    let state = INITIAL_SWITCHING;
+    let lots = 0;
+    for (const h of s().productHistory.all(r.region, r.kind, r.model, r.accuracy_class, r.id) as { plan: string | null; outcome: string }[]) {
+      const plan = h.plan ? json<LotPlan>(h.plan) : null;
+      if (plan?.request.scheme !== 'iso2859-1' || plan.accept === null) continue;
+      state = nextSwitching(state, { accepted: h.outcome === 'accept', accept: plan.accept, reducedApproved: false });
+      lots++;
+    }
+    return { ...state, lots };
+  }
+
   function randomResults(lotId: string) {
     const lists = (s().listsOfLot.all(lotId) as ListRow[]).filter((l) => l.purpose === 'random');
     return lists.flatMap((l) => (s().resultsOfList.all(l.id) as ResultRow[]).map(resultView));
@@ -182,7 +206,18 @@ export function createSampling(opts: SamplingOptions) {
       if ((s().decision.get(lotId) as DecisionRow | undefined)?.signed_at) throw SamplingErrors.make('SMP_DECISION_SIGNED', lotId);
       const parsed = PlanRequest.safeParse(request);
       if (!parsed.success) throw SamplingErrors.make('SMP_PLAN_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-      const plan = planFor(parsed.data, json<string[]>(r.members).length);
+      let req = parsed.data;
+      let switching: Record<string, unknown> | null = null;
+      if (req.scheme === 'iso2859-1') {
+        const state = switchingState(r);
+        if (req.inspection === undefined) {
+          if (state.inspection === 'discontinued') throw SamplingErrors.make('SMP_INSPECTION_DISCONTINUED', { product: productOf(r), rejectedOnTightened: state.rejectedOnTightened });
+          req = { ...req, inspection: state.inspection };
+          switching = { source: 'switching rules', ...state };
+        } else switching = { source: 'requested', rules: state.inspection, ...state };
+      }
+      const plan = planFor(req, json<string[]>(r.members).length);
+      if (switching) plan.detail['switching'] = switching;
       s().setPlan.run(JSON.stringify(plan), lotId);
       audit(actor.username, 'plan.set', lotId, plan);
       return plan;

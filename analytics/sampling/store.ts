@@ -66,6 +66,9 @@ export function prepareStatements(db: Db) {
       ON CONFLICT(lot_id) DO UPDATE SET outcome=excluded.outcome, action=excluded.action, due_date=excluded.due_date, basis=excluded.basis,
         evidence=excluded.evidence, decided_at=excluded.decided_at, decided_by=excluded.decided_by`),
     decision: db.prepare(`SELECT * FROM sampling_decisions WHERE lot_id = ?`),
+    // signed decisions on earlier lots of one product, in signing order: the switching history
+    productHistory: db.prepare(`SELECT l.plan, d.outcome FROM sampling_decisions d JOIN sampling_lots l ON l.id = d.lot_id
+      WHERE d.signed_at IS NOT NULL AND l.region = ? AND l.kind = ? AND l.model = ? AND l.accuracy_class = ? AND l.id != ? ORDER BY d.signed_at, d.lot_id`),
     sign: db.prepare(`UPDATE sampling_decisions SET signed_by = ?, signed_at = ?, digest = ? WHERE lot_id = ? AND signed_at IS NULL`),
     rejectedMembers: db.prepare(`SELECT members FROM sampling_lots WHERE status = 'rejected'`),
     audit: db.prepare(`INSERT INTO sampling_audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)`),

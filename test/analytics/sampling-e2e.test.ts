@@ -103,3 +103,43 @@ describe('a lot with 3 failures is rejected', () => {
     db3.close();
   });
 });
+
+describe('ISO 2859-1 switching over a product’s lots (clause 9)', () => {
+  it('normal → tightened after 2 rejections, discontinued after 5 more under tightened; a stated inspection overrides', () => {
+    const db4 = openDb(':memory:');
+    const clock = new ManualClock(T0);
+    const reg4 = new Registry(db4, () => clock.now());
+    // one product (region, kind, model, class), eight installation years four years apart: eight lots
+    reg4.upsertDevices(
+      Array.from({ length: 160 }, (_, i) => ({
+        input: { id: `p-${String(i).padStart(3, '0')}`, kind: 'meter' as const, model: 'DDZY-9', accuracyClass: '2', region: 'SH' as const, site: `area-${i % 4}`, installDate: `${1990 + 4 * Math.floor(i / 20)}-05-01` },
+        secret: 'x'.repeat(20),
+      })),
+    );
+    const s4 = createSampling({ db: db4, clock, devices: () => reg4.allDevices(), device: (id) => reg4.getDevice(id) });
+    const lots = s4.formLots({}, admin);
+    expect(lots).toHaveLength(8);
+    const inspections: string[] = [];
+    const rejectNext = (lotId: string, request: Record<string, unknown> = { scheme: 'iso2859-1', aql: 6.5 }) => {
+      const plan = s4.setPlan(lotId, request, admin);
+      inspections.push(String((plan.request as { inspection?: string }).inspection));
+      const { random } = s4.createLists(lotId, { seed: 1, inspector: 'insp-sh' }, admin);
+      for (const item of random.items) s4.recordResult(pass(random.id, item.deviceId, false), { username: 'insp-sh', asInspector: true });
+      expect(s4.decide(lotId, {}, admin).outcome).toBe('reject');
+      clock.set(clock.now() + 1000);
+      s4.sign(lotId, admin);
+      return plan;
+    };
+    for (const lot of lots.slice(0, 7)) rejectNext(lot.id);
+    // 2 of the first 2 not accepted → tightened (9.3.1); 5 not accepted under tightened → discontinued (9.4)
+    expect(inspections).toEqual(['normal', 'normal', 'tightened', 'tightened', 'tightened', 'tightened', 'tightened']);
+    const last = lots[7]!.id;
+    expect(() => s4.setPlan(last, { scheme: 'iso2859-1', aql: 6.5 }, admin)).toThrow(/discontinued/);
+    // the authority resumes after corrective action by stating the inspection; the plan records what the rules said
+    const resumed = s4.setPlan(last, { scheme: 'iso2859-1', aql: 6.5, inspection: 'tightened' }, admin);
+    expect(resumed.detail['switching']).toMatchObject({ source: 'requested', rules: 'discontinued', lots: 7 });
+    // other schemes are not switched
+    expect(s4.setPlan(last, { scheme: 'iso2859-2', lq: 0.1 }, admin).detail['switching']).toBeUndefined();
+    db4.close();
+  });
+});

@@ -64,6 +64,8 @@ describe.skipIf(!available)('lots and sampling in a browser, against the platfor
     expect(plan.sampleSize).toBeGreaterThan(0);
     expect(await page.textContent('#plan-n')).toBe(String(plan.sampleSize));
     expect(await page.textContent('#plan-ac')).toBe(String(plan.accept));
+    // no inspection stated: the product's (empty) history puts it on normal inspection by the switching rules
+    expect(await page.textContent('#plan-inspection')).toBe('正常 · 由转移规则确定（GB/T 2828.1 第 9 章）');
     const oc = (await admin<{ points: { p: number; pAccept: number }[] }>(`/api/lots/${lot.id}/oc`)).body.points;
     expect(oc[0]).toEqual({ p: 0, pAccept: 1 });
     // an OC curve never rises with worse lots

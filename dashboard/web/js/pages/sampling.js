@@ -158,6 +158,9 @@ function planView(plan) {
   return h(
     'dl.facts.plan',
     h('dt', t('sampling.scheme')), h('dd', t(`sampling.scheme.${plan.request.scheme}`)),
+    plan.request.inspection
+      ? [h('dt', t('sampling.inspection')), h('dd#plan-inspection', t(`sampling.inspection.${plan.request.inspection}`), d.switching?.source === 'switching rules' ? h('span.muted', ` · ${t('sampling.inspection.byRules')}`) : null)]
+      : null,
     d.codeLetter ? [h('dt', t('sampling.codeLetter')), h('dd', d.codeLetter)] : null,
     h('dt', t('sampling.n')), h('dd.big#plan-n', plan.sampleSize),
     plan.accept !== null ? [h('dt', t('sampling.ac')), h('dd#plan-ac', plan.accept), h('dt', t('sampling.re')), h('dd#plan-re', plan.reject)] : [h('dt', 'k'), h('dd', plan.k?.toFixed(3))],
@@ -166,12 +169,14 @@ function planView(plan) {
 }
 
 function planForm(plan, submit) {
-  const req = plan?.request ?? { scheme: 'iso2859-1', aql: 2.5, level: 'II', inspection: 'normal' };
+  const req = plan?.request ?? { scheme: 'iso2859-1', aql: 2.5, level: 'II' };
+  // the switching rules choose the inspection unless the last plan stated one
+  const stated = plan?.detail?.switching?.source === 'requested' ? req.inspection : '';
   const field = (label, input) => h('label', label, input);
   const num = (name, value, step) => h('input', { name, type: 'number', step, min: '0', value: String(value), inputmode: 'decimal' });
   const select = (name, values, value, label = (v) => v) => h('select', { name }, values.map((v) => h('option', { value: v, selected: String(v) === String(value) }, label(v))));
   const groups = {
-    'iso2859-1': h('span.group', field(t('sampling.aql'), select('aql', AQLS, '2.5')), field(t('sampling.level'), select('level', LEVELS, req.level ?? 'II')), field(t('sampling.inspection'), select('inspection', INSPECTIONS, req.inspection ?? 'normal', (v) => t(`sampling.inspection.${v}`)))),
+    'iso2859-1': h('span.group', field(t('sampling.aql'), select('aql', AQLS, '2.5')), field(t('sampling.level'), select('level', LEVELS, req.level ?? 'II')), field(t('sampling.inspection'), select('inspection', ['', ...INSPECTIONS], stated ?? '', (v) => t(v ? `sampling.inspection.${v}` : 'sampling.inspection.auto')))),
     'iso2859-2': h('span.group', field(t('sampling.lq'), num('lq', (req.lq ?? 0.1) * 100, '0.1')), field(t('sampling.beta'), num('beta', (req.beta ?? 0.1) * 100, '1'))),
     messev: h('span.group', field(t('sampling.conforming'), num('conforming', (req.conforming ?? 0.95) * 100, '0.5')), field(t('sampling.confidence'), num('confidence', (req.confidence ?? 0.95) * 100, '0.5'))),
   };
@@ -191,7 +196,7 @@ function planForm(plan, submit) {
         const s = scheme.value;
         const body =
           s === 'iso2859-1'
-            ? { scheme: s, aql: Number(f.get('aql')), level: f.get('level'), inspection: f.get('inspection') }
+            ? { scheme: s, aql: Number(f.get('aql')), level: f.get('level'), ...(f.get('inspection') ? { inspection: f.get('inspection') } : {}) }
             : s === 'iso2859-2'
               ? { scheme: s, lq: Number(f.get('lq')) / 100, beta: Number(f.get('beta')) / 100 }
               : { scheme: s, conforming: Number(f.get('conforming')) / 100, confidence: Number(f.get('confidence')) / 100 };
