@@ -32,7 +32,8 @@ export interface AreaBalanceOptions {
    * sd of the mean error of an area's healthy meters (fraction). The balance alone cannot tell a
    * common error of every meter from the losses when the area's total load barely varies (the
    * constant, linear and quadratic loss terms are then collinear), so once a day the filter is
-   * told that the meters it currently believes healthy are right on average.
+   * told that the meters it currently believes healthy are right on average, to within
+   * anchorSd/√count — as a bound on the uncertainty of their mean, which does not accumulate.
    */
   anchorSd: number;
   /** meters whose |error| estimate exceeds this are left out of the anchor (fraction) */
@@ -427,7 +428,20 @@ export class AreaBalance {
     }
     if (count < 3) return;
     for (let i = 0; i < m; i++) h[i] = (h[i] as number) / count;
-    this.#kf.update(h, 1, this.opts.anchorSd ** 2 / count);
+    // The anchor is a bound on what is known of the healthy meters' mean, not a new measurement
+    // each day: told daily as one, its information piled up as if every day's were new, and it
+    // dragged any drifting meter still counted healthy back toward zero (a meter drifting to −7 %
+    // was held at −1.5 % ± 0.9 % for half a year). So it only takes back what the random walk
+    // added: an observation just strong enough to bring the mean's variance down to
+    // anchorSd²/count, and none when it is already there.
+    this.#bound(h, 1, this.opts.anchorSd ** 2 / count);
+  }
+
+  /** an observation h·x = y just strong enough to bring the variance of h·x down to `target` (none if it is there) */
+  #bound(h: Float64Array, y: number, target: number): void {
+    const v = this.#kf.observationVariance(h);
+    if (v <= target) return;
+    this.#kf.update(h, y, (target * v) / (v - target));
   }
 
   /** θ of meter i now (at the newest processed boundary) and its variance */

@@ -106,6 +106,22 @@ export class RandomWalkKalman {
     }
   }
 
+  /** Variance of h·x under the current covariance (hᵀ P h), O(n²). */
+  observationVariance(h: Float64Array): number {
+    const n = this.n;
+    const P = this.P;
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const hi = h[i] as number;
+      if (hi === 0) continue;
+      let acc = 0;
+      const row = i * n;
+      for (let j = 0; j < n; j++) acc += (P[row + j] as number) * (h[j] as number);
+      s += hi * acc;
+    }
+    return s;
+  }
+
   covariance(i: number, j: number): number {
     return this.P[i * this.n + j] as number;
   }

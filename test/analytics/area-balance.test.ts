@@ -165,3 +165,44 @@ describe('AreaBalance step CUSUM (off by default)', () => {
     expect(confirmed.get(off)!).toBeGreaterThan(10);
   }, 30_000);
 });
+
+describe('AreaBalance follows drifting meters', () => {
+  // three household-or-larger meters of one area drift at 8 %/year from day 20; four draws of the
+  // area. The anchor (the healthy meters are right on average) must not hold them back: it once
+  // did, as a daily observation whose information piled up, and 4 of these 12 estimates ended
+  // more than 3 sd from the truth.
+  it('ends each drifting meter within 3 sd of its true error', async () => {
+    const { buildFleet } = await import('../../devices-sim/fleet.js');
+    const { createFleetState, simulate } = await import('../../devices-sim/generator.js');
+    const { createTruth } = await import('../../devices-sim/truth.js');
+    const z: number[] = [];
+    for (const seed of [1, 2, 3, 4]) {
+      const scenario = {
+        seed,
+        days: 240,
+        start: '2025-04-01',
+        areas: { count: 1, metersPerArea: [40, 60] as [number, number], intervalMin: 60, lossPct: [3, 7] as [number, number] },
+        stations: { count: 0, tanksPerStation: 1, nozzlesPerTank: 1, txPerNozzlePerDay: 1 },
+        markets: { count: 0, scalesPerMarket: 1, checksPerDay: 1 },
+        faults: [{ kind: 'meter' as const, type: 'drift' as const, count: 3, startDay: [20, 20] as [number, number], ratePctPerYear: [8, 8] as [number, number] }],
+      };
+      const fleet = buildFleet(scenario, Date.UTC(2026, 0, 1));
+      const truth = createTruth(fleet);
+      const area = fleet.areas[0]!;
+      const b = new AreaBalance(area.head.id, area.customers.map((d) => d.id));
+      const st = createFleetState(fleet);
+      for (let day = 1; day <= scenario.days; day++) {
+        simulate(st, fleet.startMs + (day - 1) * 86_400_000, fleet.startMs + day * 86_400_000, (d, r) => b.add(d.id, r.ts, (r as { energyWh: number }).energyWh));
+        b.step();
+      }
+      for (const d of truth.faulty()) {
+        const est = b.estimate(d.id)!;
+        const t = truth.trueErrorAt(d.id, b.processedTo);
+        expect(Math.abs(t)).toBeGreaterThan(0.035);
+        z.push(Math.abs(est.error - t) / est.sd);
+      }
+    }
+    expect(z).toHaveLength(12);
+    expect(Math.max(...z)).toBeLessThan(3);
+  }, 60_000);
+});
