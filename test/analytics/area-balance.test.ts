@@ -124,8 +124,8 @@ describe('AreaBalance on the simulator\'s physics', () => {
 describe('AreaBalance step CUSUM (off by default)', () => {
   // one area, one household-sized step of +5 % on day 50, the same readings through the balance
   // with the CUSUM off (the default) and on: the day after the step at which the estimate first
-  // says P(|error| > 2 %) ≥ 0.95. Over seeds 1–6 the CUSUM confirmed sooner in two draws (8 and 1
-  // day against 20), tied in three and was slower in one (25 against 21); this is draw 6.
+  // says P(|error| > 2 %) ≥ 0.95. Over seeds 1–6 the CUSUM confirmed sooner in four draws (18, 9,
+  // 7 and 1 days against 19, 20, 19 and 20) and tied in two; this is draw 6.
   it('re-opens a stepped meter and confirms it sooner, and does nothing when off', async () => {
     const { buildFleet } = await import('../../devices-sim/fleet.js');
     const { createFleetState, simulate } = await import('../../devices-sim/generator.js');
