@@ -88,8 +88,8 @@ export const AREA_DEFAULTS: AreaBalanceOptions = {
   resetZ2: 9,
   resetSd: 0.05,
   stepTheta: 0.04,
-  // off: measured on the reference year and two other seeds, it flags household steps sooner but
-  // loses 2–3 points of recall on drifts and adds false orders (README, "Measured against ground truth")
+  // off: on the reference year and two other seeds it shortens the median delay but adds a false
+  // replacement on most of them (README, "Measured against ground truth")
   stepThreshold: Infinity,
   stepSettleMs: 86_400_000,
   settleMs: 7 * 86_400_000,
