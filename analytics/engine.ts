@@ -46,6 +46,12 @@ export interface AnalyticsOptions {
   maxClockLagMs?: number;
   /** keep each instrument's estimate series and grade history in `db` (the platform does; evaluations need not) */
   history?: boolean;
+  /**
+   * The newest recorded verification of an instrument, asked once when the engine first meets it:
+   * the state starts from it, so estimates replayed after a restart are fused with it as they
+   * were live (state/verification.ts).
+   */
+  verificationOf?: (deviceId: string) => VerificationInput | undefined;
 }
 
 const HISTORY_SCHEMA = `
@@ -253,7 +259,10 @@ export function createAnalytics(opts: AnalyticsOptions) {
     s = { name, estimator, members: new Set(devices.map((d) => d.id)), watermark: -Infinity, lastQualityDay: -Infinity, qualifying: [], heldUntil: -Infinity };
     for (const d of devices) {
       if (!instruments.has(d.id)) {
-        instruments.set(d.id, new InstrumentState(d));
+        const st = new InstrumentState(d);
+        const v = opts.verificationOf?.(d.id);
+        if (v) recordVerification(st.monitor, v);
+        instruments.set(d.id, st);
         grades.A++;
       }
     }
@@ -467,6 +476,8 @@ export function createAnalytics(opts: AnalyticsOptions) {
         change: m.change,
         at: m.ts,
         skewMs: Number.isFinite(st.clockMs) ? st.clockMs : null,
+        /** the verification carried in ratio and sd (MPE units), if any */
+        verified: m.verified ? { at: m.verified.at, ratio: m.verified.r, sd: m.verified.sd } : null,
         silent: st.silent,
         tamper: st.tamper,
       };
@@ -480,7 +491,8 @@ export function createAnalytics(opts: AnalyticsOptions) {
       const st = instruments.get(deviceId);
       if (!st) return null; // no telemetry seen yet: nothing to recalibrate, the record stands on its own
       const r = recordVerification(st.monitor, v);
-      regrade(st, v.at);
+      // the state changes now, at the instrument's own event time, not on the (earlier) test date
+      regrade(st, st.monitor.ts);
       return r;
     },
     /** The instrument's estimate series (history must be on). */

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAnalytics } from '../analytics/index.js';
 import { warmUp } from '../analytics/replay.js';
-import { createSampling } from '../analytics/sampling/sampling.js';
+import { createSampling, type VerificationEvent } from '../analytics/sampling/sampling.js';
 import { createBroker } from '../broker/broker.js';
 import { createExternalSource } from '../broker/external.js';
 import { createDashboard } from '../dashboard/index.js';
@@ -95,17 +95,33 @@ export async function runPlatform(cfg: Config): Promise<void> {
   const ingest = createIngest({ store, quarantineDb: telemetryDb, clock, logger: log.child({ part: 'ingest' }) });
   await ingest.start();
   const analyticsDb = openDb(join(cfg.DATA_DIR, 'analytics.db'), { synchronous: 'NORMAL' });
+  // each instrument's newest verification result, which its state starts from (and a new one, recorded live, replaces)
+  const verified = new Map<string, VerificationEvent>();
   const analytics = createAnalytics({
     db: analyticsDb,
     clock,
     devicesOfSite: (site) => reg.registry.devicesOfSite(site),
     logger: log.child({ part: 'analytics' }),
     history: true,
+    verificationOf: (id) => verified.get(id),
     // Under an accelerated clock a few hundred milliseconds of transport and commit latency are
     // minutes of simulated time, indistinguishable from a slow device clock: the skew tolerance
     // scales with the acceleration (2 s of real latency), so the demo flags only real skew.
     ...(demo ? { clockSkewMs: Math.max(120_000, cfg.SIM_SPEED * 2000), clockCorrectMs: Math.max(60_000, cfg.SIM_SPEED * 1000), maxClockLagMs: 0 } : {}),
   });
+  const sampling = createSampling({
+    db: analyticsDb,
+    clock,
+    devices: () => reg.registry.allDevices(),
+    device: (id) => reg.registry.getDevice(id),
+    grade: (id) => analytics.grade(id),
+    onVerification: (v) => {
+      verified.set(v.deviceId, v);
+      analytics.recordVerification(v.deviceId, v);
+    },
+    logger: log.child({ part: 'sampling' }),
+  });
+  for (const v of sampling.latestVerifications()) verified.set(v.deviceId, v);
   // restart safety: the store is the checkpoint; replay its recent readings before taking new ones
   await warmUp({
     analytics,
@@ -124,18 +140,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
   const estimateTimer = influx ? setInterval(sendEstimates, 1000) : undefined;
   estimateTimer?.unref();
   if (influx) analytics.onEstimate((e) => pendingEstimates.push(e));
-  const sampling = createSampling({
-    db: analyticsDb,
-    clock,
-    devices: () => reg.registry.allDevices(),
-    device: (id) => reg.registry.getDevice(id),
-    grade: (id) => analytics.grade(id),
-    onVerification: (v) => void analytics.recordVerification(v.deviceId, v),
-    logger: log.child({ part: 'sampling' }),
-  });
   sampling.start();
-  // verifications are carried forward in the instruments' state: after a restart, from the newest one each
-  for (const v of sampling.latestVerifications()) analytics.recordVerification(v.deviceId, v);
   // estimators fold readings in as they come; completed periods are processed once a second
   const analyticsTimer = setInterval(() => analytics.flush(), 1000);
 

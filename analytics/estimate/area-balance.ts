@@ -54,7 +54,8 @@ export interface AreaBalanceOptions {
    * the innovations through its own load (h·innovation / S). Once either side passes
    * stepThreshold, the meter is re-opened (resetSd²) and re-learned from the intervals that follow;
    * its estimates are provisional for stepSettleMs. A false alarm costs the meter what it had
-   * learned, not a false order: the re-learned estimate carries its own, wide, uncertainty.
+   * learned; the re-learned estimate carries its own, wide, uncertainty, yet on the reference
+   * year and two other seeds the CUSUM added a false replacement on most (README).
    */
   stepTheta: number;
   stepThreshold: number;
@@ -395,10 +396,11 @@ export class AreaBalance {
       this.#kf.inflate(i, this.opts.resetSd ** 2);
       this.#settle[i] = atMs + this.opts.stepSettleMs;
       this.stepReopens++;
+      // a re-opened meter starts afresh; the others keep their evidence (a collinear neighbour
+      // may fire first, and the stepped meter must not lose what it has gathered)
+      up[i] = 0;
+      down[i] = 0;
     }
-    // the innovations change while the re-opened meters are re-learned: every meter starts afresh
-    up.fill(0);
-    down.fill(0);
   }
 
   /** ms of event time before which the meter's estimates are provisional */

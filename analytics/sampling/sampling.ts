@@ -11,7 +11,7 @@ import { decide, type Verdict } from './decision.js';
 import { SamplingErrors } from './errors.js';
 import { formLots, type LotCandidate } from './lots.js';
 import { planFor, PlanRequest, type LotPlan } from './plans.js';
-import { INITIAL_SWITCHING, nextSwitching, type SwitchingState } from './switching.js';
+import { fresh, INITIAL_SWITCHING, nextSwitching, type SwitchingState } from './switching.js';
 import rules from './rules.json' with { type: 'json' };
 import { byRoute, selectSample, SELECTION_METHOD } from './selection.js';
 import { prepareStatements, type DecisionRow, type ListRow, type LotRow, type ResultRow, type Statements } from './store.js';
@@ -142,9 +142,9 @@ export function createSampling(opts: SamplingOptions) {
 
   /**
    * ISO 2859-1 clause 9 over the product's earlier ISO 2859-1 lots with signed decisions, oldest
-   * first. Reduced inspection needs the authority's approval (9.3.3 c), which is not recorded
-   * here, so the rules move between normal, tightened and discontinued; a reduced plan is only
-   * ever a stated request.
+   * first. A lot whose plan stated its inspection puts the product on that severity from then on
+   * (the authority's decision: resuming after discontinuation, 9.4, or reduced inspection, which
+   * needs its approval, 9.3.3 c); the rules then carry on from there.
    */
   function switchingState(r: LotRow): SwitchingState & { lots: number } {
     let state = INITIAL_SWITCHING;
@@ -152,6 +152,8 @@ export function createSampling(opts: SamplingOptions) {
     for (const h of s().productHistory.all(r.region, r.kind, r.model, r.accuracy_class, r.id) as { plan: string | null; outcome: string }[]) {
       const plan = h.plan ? json<LotPlan>(h.plan) : null;
       if (plan?.request.scheme !== 'iso2859-1' || plan.accept === null) continue;
+      const stated = (plan.detail['switching'] as { source?: string } | undefined)?.source === 'requested' ? plan.request.inspection : undefined;
+      if (stated && stated !== state.inspection) state = fresh(stated);
       state = nextSwitching(state, { accepted: h.outcome === 'accept', accept: plan.accept, reducedApproved: false });
       lots++;
     }

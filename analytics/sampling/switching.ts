@@ -34,7 +34,8 @@ export interface LotOutcome {
 
 export const INITIAL_SWITCHING: SwitchingState = { inspection: 'normal', score: 0, recent: [], rejectedOnTightened: 0 };
 
-const fresh = (inspection: SwitchingState['inspection']): SwitchingState => ({ inspection, score: 0, recent: [], rejectedOnTightened: 0 });
+/** the state at the start of an inspection severity (score and lot counts start afresh) */
+export const fresh = (inspection: SwitchingState['inspection']): SwitchingState => ({ inspection, score: 0, recent: [], rejectedOnTightened: 0 });
 
 export function nextSwitching(s: SwitchingState, lot: LotOutcome): SwitchingState {
   const recent = [...s.recent, lot.accepted].slice(-5);

@@ -28,10 +28,16 @@ export interface MonitorOptions {
   /**
    * MPE per √year: how far an instrument's error may wander after a verification. The verified
    * error is carried forward with its variance growing by this² per year (a random walk), fused
-   * with each telemetry estimate, until it has faded or the telemetry contradicts it.
+   * with each later telemetry estimate, its weight shrinking as it ages, until the telemetry
+   * says the instrument has changed since (verificationGateZ).
    */
   verificationFadePerYear: number;
-  /** standard deviations apart beyond which telemetry contradicts a verification: the instrument changed since */
+  /**
+   * Standard deviations by which the telemetry must have moved since the verification for it to
+   * end: a change since the test (a step, an adjustment, a tamper). The telemetry is compared with
+   * itself at the time of the test, not with the verified value, so an estimator's steady offset
+   * (which the verification is there to correct) does not end it.
+   */
   verificationGateZ: number;
 }
 
@@ -43,7 +49,7 @@ export const MONITOR_DEFAULTS: MonitorOptions = {
   trendWindow: 30,
   ownerFavourWeight: 1.25,
   ownerSign: 1,
-  verificationFadePerYear: 1,
+  verificationFadePerYear: 0.5,
   verificationGateZ: 3,
 };
 
@@ -54,6 +60,15 @@ export interface Verified {
   at: number;
   r: number;
   sd: number;
+}
+
+interface Carried extends Verified {
+  /**
+   * the first telemetry estimate after the test (null until there is one): where the telemetry
+   * stood once the instrument had been tested, the same whether the estimates come live or are
+   * replayed after a restart
+   */
+  baseline: { r: number; sd: number } | null;
 }
 
 export type ChangeKind = 'step' | 'drift' | 'jump';
@@ -80,8 +95,8 @@ export class InstrumentMonitor {
   n = 0;
   /** the latest telemetry estimate alone (r and sd above also carry a verification when there is one) */
   telemetry: { r: number; sd: number } | null = null;
-  /** the latest verification still carried forward */
-  verified: Verified | null = null;
+  /** the newest verification, while it is carried forward */
+  verified: Carried | null = null;
   #r0 = 0;
   #s0 = 0;
   #warm: number[] = [];
@@ -100,31 +115,35 @@ export class InstrumentMonitor {
 
   /**
    * Records a verification: its measured error becomes part of the current state now and is
-   * carried forward into every later estimate (see verificationFadePerYear).
+   * carried forward into every later estimate (see verificationFadePerYear). One tested before
+   * the verification already carried is older news and changes nothing.
    */
   verify(v: Verified): void {
-    this.verified = { ...v };
+    if (this.verified && v.at < this.verified.at) return;
+    this.verified = { ...v, baseline: null };
     if (v.at > this.ts) this.ts = v.at;
     this.#fuse();
   }
 
   /**
    * r, sd and P(out) from the telemetry estimate and the verification carried to its time
-   * (inverse-variance weighting of two independent measurements). Telemetry that contradicts
-   * the verification ends it: the instrument has changed since (a step, an adjustment, a tamper).
+   * (inverse-variance weighting of two independent measurements). An estimate for a time before
+   * the test stands alone. Telemetry that has moved since the test by more than the gate ends
+   * the verification: the instrument has changed since.
    */
   #fuse(): void {
     const t = this.telemetry;
     const v = this.verified;
     let r = t?.r ?? 0;
     let sd = t?.sd ?? Infinity;
-    if (v) {
-      const years = Math.max(0, this.ts - v.at) / YEAR_MS;
-      const vv = v.sd * v.sd + this.opts.verificationFadePerYear ** 2 * years;
-      if (!t || !Number.isFinite(t.sd) || !(t.sd > 0)) {
+    const known = t !== null && Number.isFinite(t.sd) && t.sd > 0;
+    if (v && !(known && this.ts < v.at)) {
+      const wander = this.opts.verificationFadePerYear ** 2 * (Math.max(0, this.ts - v.at) / YEAR_MS);
+      const vv = v.sd * v.sd + wander;
+      if (!known || !t) {
         r = v.r;
         sd = Math.sqrt(vv);
-      } else if (Math.abs(t.r - v.r) > this.opts.verificationGateZ * Math.sqrt(t.sd * t.sd + vv)) {
+      } else if (this.#changedSince(v, t, wander)) {
         this.verified = null;
       } else {
         const w1 = 1 / (t.sd * t.sd);
@@ -138,6 +157,13 @@ export class InstrumentMonitor {
     this.pOut = pOutOfTolerance(r, sd);
   }
 
+  /** the telemetry has moved since the test beyond what its uncertainty and the allowed wander explain */
+  #changedSince(v: Carried, t: { r: number; sd: number }, wander: number): boolean {
+    const b = v.baseline;
+    if (!b) return false;
+    return Math.abs(t.r - b.r) > this.opts.verificationGateZ * Math.sqrt(t.sd * t.sd + b.sd * b.sd + wander);
+  }
+
   get settled(): boolean {
     return this.n >= this.opts.warmup;
   }
@@ -149,6 +175,8 @@ export class InstrumentMonitor {
   observe(ts: number, r: number, sd: number, rate?: { perDay: number; sd: number }): Change | null {
     this.ts = ts;
     this.telemetry = { r, sd };
+    const v = this.verified;
+    if (v && v.baseline === null && ts > v.at && Number.isFinite(sd) && sd > 0) v.baseline = { r, sd };
     this.#fuse();
     this.n++;
     // the detectors and the trend follow the telemetry alone: they are about its series

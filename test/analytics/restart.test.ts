@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAnalytics } from '../../analytics/engine.js';
 import { warmUp } from '../../analytics/replay.js';
+import { createTruth } from '../../devices-sim/truth.js';
 import { buildFleet } from '../../devices-sim/fleet.js';
 import { createFleetState, simulate } from '../../devices-sim/generator.js';
 import type { Accepted } from '../../ingest/readings.js';
@@ -48,8 +49,16 @@ function generate() {
 describe('analytics restart safety', () => {
   it('a restart with replay from the store ends where an uninterrupted run ends, raising nothing twice', async () => {
     const { fleet, devices, bySite, slices } = generate();
-    const make = (db: ReturnType<typeof openDb>, clock: ManualClock) =>
-      createAnalytics({ db, clock, devicesOfSite: (s) => bySite.get(s) ?? [], history: true });
+    // an inspector tests a meter on day 15 (it reads +1.5 %, 0.75 MPE) and the result is recorded
+    // that day: a restart must start the meter's state from it so the replay fuses as live did
+    const truth = createTruth(fleet);
+    const tested = fleet.areas[0]!.customers.find((d) => truth.faultsOf(d.id).length === 0)!.id;
+    const test = { at: fleet.startMs + 15 * DAY, error: 0.015, mpe: 0.02 };
+    const make = (db: ReturnType<typeof openDb>, clock: ManualClock, restarted = false) =>
+      createAnalytics({ db, clock, devicesOfSite: (s) => bySite.get(s) ?? [], history: true, ...(restarted ? { verificationOf: (id: string) => (id === tested ? test : undefined) } : {}) });
+    const record = (x: ReturnType<typeof make>, s: { to: number }) => {
+      if (s.to === test.at) expect(x.recordVerification(tested, test)).not.toBeNull();
+    };
 
     // uninterrupted
     const clockA = new ManualClock(fleet.startMs);
@@ -58,6 +67,7 @@ describe('analytics restart safety', () => {
       clockA.set(s.to);
       a.ingest(s.batch);
       a.flush();
+      record(a, s);
     }
 
     // interrupted at day 20: the process dies, the store and the analytics database survive
@@ -72,10 +82,11 @@ describe('analytics restart safety', () => {
       await store.append(s.batch);
       b.ingest(s.batch);
       b.flush();
+      record(b, s);
     }
     const alertsBefore = b.alerts.list({ limit: 1000 }).items.length;
     expect(alertsBefore).toBeGreaterThan(0); // the tamper at day 8–12 was seen before the crash
-    b = make(openDb(dbFile), clockB);
+    b = make(openDb(dbFile), clockB, true);
     const warm = await warmUp({ analytics: b, store, devices, fromMs: fleet.startMs - DAY, toMs: cut + DAY, logger: silentLogger });
     expect(warm.readings).toBe(slices.filter((x) => x.to <= cut).reduce((n, s) => n + s.batch.length, 0));
     expect(b.alerts.list({ limit: 1000 }).items.length).toBe(alertsBefore); // nothing raised twice
@@ -96,6 +107,12 @@ describe('analytics restart safety', () => {
     let same = 0;
     for (const d of devices) if (a.grade(d.id) === b.grade(d.id)) same++;
     expect(same).toBe(devices.length);
+    // the tested meter's state carries the test after the restart exactly as without one
+    const [sa, sb] = [a.state(tested)!, b.state(tested)!];
+    expect(sa.verified).not.toBeNull();
+    expect(sb.verified).toEqual(sa.verified);
+    expect(sb.ratio).toBeCloseTo(sa.ratio, 9);
+    expect(sb.sd!).toBeCloseTo(sa.sd!, 9);
     await store.close();
   }, 60_000);
 });

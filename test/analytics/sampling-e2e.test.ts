@@ -49,7 +49,7 @@ function lotWith(k: number, plan: { aql: number }) {
 
 describe('end to end: 1 200 meters → plan → list → results → decision', () => {
   it('forms one lot, draws n = 80 (J, AQL 1.0: 2/3) re-derivable from the seed, and accepts with 2 failures', () => {
-    const { lot, p, random } = lotWith(2, { aql: 1.0 });
+    const { lot, p, random, targeted } = lotWith(2, { aql: 1.0 });
     expect(p).toMatchObject({ sampleSize: 80, accept: 2, reject: 3 });
     expect(new Set(random.items.map((i) => i.deviceId))).toEqual(new Set(selectSample(sampling.members(lot.id), 80, 20260115)));
     expect(random.items.map((i) => i.site)).toEqual([...random.items.map((i) => i.site)].sort());
@@ -58,6 +58,11 @@ describe('end to end: 1 200 meters → plan → list → results → decision', 
     const latest = sampling.latestVerifications();
     expect(latest).toHaveLength(80);
     expect(new Map(latest.map((v) => [v.deviceId, v]))).toEqual(new Map(events.map((v) => [v.deviceId, v])));
+    // the same device tested on another list, recorded later but dated earlier: the newest test by date still counts
+    const again = random.items[0]!.deviceId;
+    db.prepare(`INSERT INTO verifications (list_id, lot_id, device_id, date, test_points, error, mpe, pass, inspector, certificate, seal, recorded_at)
+      VALUES (?, ?, ?, '2025-12-01', '[]', 0.011, 0.02, 1, 'insp-sh', 'c', 's', ?)`).run(targeted.id, lot.id, again, T0 + 1);
+    expect(sampling.latestVerifications().find((v) => v.deviceId === again)).toEqual(events.find((v) => v.deviceId === again));
     const d = sampling.decide(lot.id, {}, admin);
     expect(d).toMatchObject({ outcome: 'accept', action: 'extend', dueDate: '2030-03-01' });
     const signed = sampling.sign(lot.id, admin);
@@ -109,37 +114,41 @@ describe('ISO 2859-1 switching over a product’s lots (clause 9)', () => {
     const db4 = openDb(':memory:');
     const clock = new ManualClock(T0);
     const reg4 = new Registry(db4, () => clock.now());
-    // one product (region, kind, model, class), eight installation years four years apart: eight lots
+    // one product (region, kind, model, class), ten installation years three years apart: ten lots
     reg4.upsertDevices(
-      Array.from({ length: 160 }, (_, i) => ({
-        input: { id: `p-${String(i).padStart(3, '0')}`, kind: 'meter' as const, model: 'DDZY-9', accuracyClass: '2', region: 'SH' as const, site: `area-${i % 4}`, installDate: `${1990 + 4 * Math.floor(i / 20)}-05-01` },
+      Array.from({ length: 200 }, (_, i) => ({
+        input: { id: `p-${String(i).padStart(3, '0')}`, kind: 'meter' as const, model: 'DDZY-9', accuracyClass: '2', region: 'SH' as const, site: `area-${i % 4}`, installDate: `${1995 + 3 * Math.floor(i / 20)}-05-01` },
         secret: 'x'.repeat(20),
       })),
     );
     const s4 = createSampling({ db: db4, clock, devices: () => reg4.allDevices(), device: (id) => reg4.getDevice(id) });
     const lots = s4.formLots({}, admin);
-    expect(lots).toHaveLength(8);
+    expect(lots).toHaveLength(10);
     const inspections: string[] = [];
-    const rejectNext = (lotId: string, request: Record<string, unknown> = { scheme: 'iso2859-1', aql: 6.5 }) => {
+    const run = (lotId: string, ok: boolean, request: Record<string, unknown> = { scheme: 'iso2859-1', aql: 6.5 }) => {
       const plan = s4.setPlan(lotId, request, admin);
       inspections.push(String((plan.request as { inspection?: string }).inspection));
       const { random } = s4.createLists(lotId, { seed: 1, inspector: 'insp-sh' }, admin);
-      for (const item of random.items) s4.recordResult(pass(random.id, item.deviceId, false), { username: 'insp-sh', asInspector: true });
-      expect(s4.decide(lotId, {}, admin).outcome).toBe('reject');
+      for (const item of random.items) s4.recordResult(pass(random.id, item.deviceId, ok), { username: 'insp-sh', asInspector: true });
+      expect(s4.decide(lotId, {}, admin).outcome).toBe(ok ? 'accept' : 'reject');
       clock.set(clock.now() + 1000);
       s4.sign(lotId, admin);
       return plan;
     };
-    for (const lot of lots.slice(0, 7)) rejectNext(lot.id);
+    for (const lot of lots.slice(0, 7)) run(lot.id, false);
     // 2 of the first 2 not accepted → tightened (9.3.1); 5 not accepted under tightened → discontinued (9.4)
     expect(inspections).toEqual(['normal', 'normal', 'tightened', 'tightened', 'tightened', 'tightened', 'tightened']);
     const last = lots[7]!.id;
     expect(() => s4.setPlan(last, { scheme: 'iso2859-1', aql: 6.5 }, admin)).toThrow(/discontinued/);
-    // the authority resumes after corrective action by stating the inspection; the plan records what the rules said
-    const resumed = s4.setPlan(last, { scheme: 'iso2859-1', aql: 6.5, inspection: 'tightened' }, admin);
-    expect(resumed.detail['switching']).toMatchObject({ source: 'requested', rules: 'discontinued', lots: 7 });
     // other schemes are not switched
     expect(s4.setPlan(last, { scheme: 'iso2859-2', lq: 0.1 }, admin).detail['switching']).toBeUndefined();
+    // the authority resumes after corrective action by stating the inspection; the plan records what the rules said
+    const resumed = run(last, true, { scheme: 'iso2859-1', aql: 6.5, inspection: 'tightened' });
+    expect(resumed.detail['switching']).toMatchObject({ source: 'requested', rules: 'discontinued', lots: 7 });
+    // from then on the rules carry on from tightened: the next lot is planned again, without stating it
+    const next = s4.setPlan(lots[8]!.id, { scheme: 'iso2859-1', aql: 6.5 }, admin);
+    expect(next.request).toMatchObject({ inspection: 'tightened' });
+    expect(next.detail['switching']).toMatchObject({ source: 'switching rules', inspection: 'tightened', lots: 8, rejectedOnTightened: 0 });
     db4.close();
   });
 });

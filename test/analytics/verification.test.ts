@@ -28,18 +28,47 @@ describe('a recorded verification', () => {
     expect(m.telemetry).toEqual({ r: 0.9, sd: 0.3 });
   });
 
-  it('fades with time: two years on, the telemetry is the state again', () => {
+  it('fades with time: five years on, the telemetry is the state again', () => {
     const m = biased();
     recordVerification(m, { at: T0 + 21 * DAY, error: 0, mpe: 0.02 });
-    m.observe(T0 + 21 * DAY + 730 * DAY, 0.9, 0.3);
-    // verified variance 1/36 + 1² × 2 years against 0.09: the telemetry carries 96 % of the weight
-    expect(m.r).toBeGreaterThan(0.85);
+    m.observe(T0 + 21 * DAY + 5 * 365 * DAY, 0.9, 0.3);
+    // verified variance 1/36 + 0.5² × 5 years against 0.09: the telemetry carries 93 % of the weight
+    expect(m.r).toBeGreaterThan(0.82);
+    expect(m.r).toBeLessThan(0.9);
     expect(m.verified).not.toBeNull();
   });
 
-  it('ends when the telemetry contradicts it: the instrument changed after the test', () => {
+  it('corrects a telemetry estimate that says out of tolerance when the test says otherwise, and keeps doing so', () => {
+    const m = new InstrumentMonitor();
+    for (let d = 0; d < 21; d++) m.observe(T0 + d * DAY, 1.6, 0.2);
+    expect(m.pOut).toBeGreaterThan(0.99);
+    recordVerification(m, { at: T0 + 21 * DAY, error: 0, mpe: 0.02 });
+    expect(m.verified).not.toBeNull();
+    expect(m.pOut).toBeLessThan(0.5);
+    // the estimator's offset persists; it is what the test corrects, not a change of the instrument
+    for (let d = 22; d < 40; d++) m.observe(T0 + d * DAY, 1.6, 0.2);
+    expect(m.verified).not.toBeNull();
+    expect(m.pOut).toBeLessThan(0.5);
+  });
+
+  it('ignores a test older than the one it carries, and leaves estimates from before the test alone', () => {
+    const m = biased();
+    recordVerification(m, { at: T0 + 20 * DAY, error: 0, mpe: 0.02 });
+    recordVerification(m, { at: T0 + 10 * DAY, error: 0.04, mpe: 0.02 });
+    expect(m.verified).toMatchObject({ at: T0 + 20 * DAY, r: 0 });
+    // a late estimate for day 15 (before the test): the telemetry alone
+    m.observe(T0 + 15 * DAY, 0.9, 0.3);
+    expect(m.r).toBe(0.9);
+    expect(m.verified).not.toBeNull();
+    m.observe(T0 + 22 * DAY, 0.9, 0.3);
+    expect(m.r).toBeLessThan(0.3);
+  });
+
+  it('ends when the telemetry moves away from where it stood at the test: the instrument changed since', () => {
     const m = biased();
     recordVerification(m, { at: T0 + 21 * DAY, error: 0, mpe: 0.02 });
+    m.observe(T0 + 22 * DAY, 0.9, 0.3); // where the telemetry stands once tested
+    expect(m.verified).not.toBeNull();
     m.observe(T0 + 30 * DAY, 3, 0.2);
     expect(m.verified).toBeNull();
     expect(m.r).toBe(3);
