@@ -155,7 +155,7 @@ program
   .option('--quiet', 'no progress on stderr')
   .option('--workers <n>', 'worker threads, each evaluating a share of the sites (default: the available cores)', parseCount)
   .option('--seed <n>', "replaces the scenario's seed: the same fleet and faults, drawn anew", int)
-  .option('--step-cusum <h>', "re-open a customer meter when its step CUSUM passes h (off by default: shorter delays, more false replacements; README)", positive)
+  .option('--step-cusum <h>', "decision limit of the area balance's per-meter step CUSUM (default 5), or 'off'", (v: string) => (v === 'off' ? Infinity : positive(v)))
   .action(async (o: { scenario: string; json?: boolean; quiet?: boolean; workers?: number; seed?: number; stepCusum?: number }) => {
     const { runEvaluationParallel } = await import('../devices-sim/evaluate-parallel.js');
     const scenario = JSON.parse(readFileSync(o.scenario, 'utf8')) as Parameters<typeof runEvaluationParallel>[0];

@@ -43,7 +43,7 @@ export const instrumentRoutes: FastifyPluginAsyncZod<InstrumentDeps> = async (ap
       const st = analytics.state(device.id);
       const alerts = analytics.alerts.list({ deviceId: device.id, limit: 50 }).items.map(alertItem);
       const open = analytics.orders.list({ deviceId: device.id, status: 'open', limit: 1 }).items[0] ?? null;
-      if (!st) return { device, analysed: false, grade: null, reasons: [], estimate: null, trend: null, change: null, silent: false, tamper: [], alerts, order: open };
+      if (!st) return { device, analysed: false, grade: null, reasons: [], estimate: null, trend: null, change: null, verified: null, silent: false, tamper: [], alerts, order: open };
       return {
         device,
         analysed: true,
@@ -53,6 +53,7 @@ export const instrumentRoutes: FastifyPluginAsyncZod<InstrumentDeps> = async (ap
         trend: st.trend,
         change: st.change,
         skewMs: st.skewMs,
+        verified: st.verified,
         silent: st.silent,
         tamper: st.tamper,
         alerts,

@@ -54,6 +54,7 @@ export async function renderDevice(view, ctx, id) {
               'dl.facts',
               h('dt', t('chart.ratio')), h('dd.big', `${pct(est.ratio, 1)}${est.sd !== null ? ` ± ${pct(1.96 * est.sd, 1)}` : ''}`),
               h('dt', t('device.pOut')), h('dd', pct(est.pOut)),
+              state.verified ? [h('dt', t('device.verified')), h('dd.verified', `${fmtDay(state.verified.at)} · ${pct(state.verified.ratio, 1)} ± ${pct(1.96 * state.verified.sd, 1)}`)] : null,
               h('dt', t('device.trend')), h('dd', trend ? `${(trend.slopePerDay * 100).toFixed(2)}%${trend.slopeSd != null ? ` ± ${(1.96 * trend.slopeSd * 100).toFixed(2)}%` : ''}${t('device.perDay')}` : '—'),
               h('dt', t('device.crossing')), h('dd.crossing', significant && trend.crossingAt ? fmtDay(trend.crossingAt) : trend && !significant ? t('device.trendNoise') : t('device.noCrossing')),
             ),
