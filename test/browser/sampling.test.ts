@@ -163,8 +163,6 @@ describe.skipIf(!available)('lots and sampling in a browser, against the platfor
     await page.goto(`${p.base}/app/#/device/${encodeURIComponent(first.deviceId)}`);
     await page.waitForSelector('table.verifications');
     expect(await page.textContent('table.verifications')).toContain('SH-2024-0001');
-    // and its state carries it: +0.4 % measured on a 2 % MPE is 20 % of the MPE
-    expect(await page.textContent('dd.verified')).toMatch(/· \+?20\.0% ±/);
 
     await page.goto(`${p.base}/app/#/sampling`);
     await page.waitForSelector(`table.lots tr[data-id="${lot.id}"] .lot-accepted`);
