@@ -9,7 +9,7 @@ import { createMarketEstimator } from './estimate/market.js';
 import { createStationEstimator } from './estimate/station.js';
 import type { ErrorSample, SiteEstimator, SiteEstimatorFactory, SiteOutput, TamperSign } from './estimate/types.js';
 import { AlertBook, type AlertType } from './state/alerts.js';
-import { evaluate, meetsReplacement, mpeShare, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
+import { evaluate, meetsReplacement, mpeShare, trendIsReal, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
 import { InstrumentMonitor, type Change } from './state/monitor.js';
 import { OrderBook, type ReplacementOrder } from './state/orders.js';
 import { recordVerification, type VerificationInput } from './state/verification.js';
@@ -472,7 +472,8 @@ export function createAnalytics(opts: AnalyticsOptions) {
         ratio: m.r,
         sd: Number.isFinite(m.sd) ? m.sd : null,
         pOut: m.pOut,
-        trend: m.trend,
+        /** with `real`: whether it is more than noise (grade.ts trendIsReal), as the grade takes it */
+        trend: m.trend ? { ...m.trend, real: trendIsReal(m) } : null,
         change: m.change,
         at: m.ts,
         skewMs: Number.isFinite(st.clockMs) ? st.clockMs : null,

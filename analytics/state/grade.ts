@@ -98,6 +98,18 @@ export function meetsReplacement(m: Pick<InstrumentMonitor, 'pOut' | 'n'>, outRu
 }
 
 /**
+ * Whether the instrument's trend is more than noise: where the estimator's model gives the slope
+ * an uncertainty, the slope must exceed twice it; otherwise, over the window it must move the
+ * error by more than twice the estimate's uncertainty, or it is a projection of noise. The grade
+ * counts a projected crossing only then, and the instrument page dates one only then.
+ */
+export function trendIsReal(m: Pick<InstrumentMonitor, 'trend' | 'sd'>): boolean {
+  const t = m.trend;
+  if (t === null || !Number.isFinite(m.sd)) return false;
+  return t.slopeSd !== undefined ? Math.abs(t.slopePerDay) > 2 * t.slopeSd : Math.abs(t.slopePerDay) * t.spanDays > 2 * m.sd;
+}
+
+/**
  * Grades one instrument. `outRun` is how many consecutive estimates met the replacement
  * probability: the rule needs `policy.persist` of them and `policy.minEstimates` estimates in all.
  */
@@ -133,12 +145,7 @@ export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: rea
     reasons.push({ code: 'error_high', zh: `误差估计达到${mpeShare(m.r, 'zh')}`, en: `Error estimate at ${mpeShare(m.r, 'en')}` });
   }
   const t = m.trend;
-  // a trend counts only when it is more than noise: where the estimator's model gives the slope an
-  // uncertainty, the slope must exceed twice it; otherwise, over the window it must move the error
-  // by more than twice the estimate's uncertainty, or it is a projection of noise
-  const trendReal =
-    t !== null && known && (t.slopeSd !== undefined ? Math.abs(t.slopePerDay) > 2 * t.slopeSd : Math.abs(t.slopePerDay) * t.spanDays > 2 * m.sd);
-  if (t && trendReal && t.crossingAt !== null && ratio < 1 && m.settled) {
+  if (t && trendIsReal(m) && t.crossingAt !== null && ratio < 1 && m.settled) {
     const until = t.crossingAt - m.ts;
     if (until <= policy.priorityHorizonMs) {
       raise('C');

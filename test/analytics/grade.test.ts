@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../analytics/state/grade.js';
+import { evaluate, trendIsReal } from '../../analytics/state/grade.js';
 import { InstrumentMonitor } from '../../analytics/state/monitor.js';
 import { pOutOfTolerance } from '../../analytics/state/probability.js';
 
@@ -35,6 +35,8 @@ describe('state evaluation', () => {
     expect(ev.grade).toBe('C');
     expect(ev.reasons.map((r) => r.code)).toContain('trend_crossing');
     // the same rate at one sd: a projection of noise, not a reason
+    expect(trendIsReal(real)).toBe(true);
+    expect(trendIsReal(withRate(0.01, 0.01))).toBe(false);
     const noise = evaluate(withRate(0.01, 0.01), calm, []);
     expect(noise.reasons.map((r) => r.code)).not.toContain('trend_crossing');
     expect(noise.grade).toBe('A');
@@ -79,6 +81,9 @@ describe('state evaluation', () => {
   it('does not project a trend out of noise', () => {
     const noisy = monitorWith(Array.from({ length: 30 }, (_, i) => [(i % 2 ? 0.3 : -0.3) + i * 0.002, 0.5] as [number, number]));
     expect(evaluate(noisy, calm, []).reasons.map((r) => r.code)).not.toContain('trend_crossing');
+    // the rule the instrument page uses too, for a Theil–Sen trend with no slope uncertainty
+    expect(noisy.trend!.slopeSd).toBeUndefined();
+    expect(trendIsReal(noisy)).toBe(false);
   });
 
   it('puts a silent device or a bad clock on watch', () => {

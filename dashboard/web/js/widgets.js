@@ -38,12 +38,11 @@ export async function fetchFile(api, path, type, download) {
 /** CSV and print links of a sampling list: both routes need the bearer token, which a plain link cannot carry. */
 export function listLinks(listId, api) {
   const enc = encodeURIComponent(listId);
-  const open = (path, type, download) => fetchFile(api, path, type, download);
   return h(
     'span.links',
-    h('button.csv', { type: 'button', onclick: () => open(`/api/sampling-lists/${enc}/csv`, 'text/csv', `${listId}.csv`) }, t('sampling.csv')),
+    h('button.csv', { type: 'button', onclick: () => fetchFile(api, `/api/sampling-lists/${enc}/csv`, 'text/csv', `${listId}.csv`) }, t('sampling.csv')),
     ' ',
-    h('button.print', { type: 'button', onclick: () => open(`/api/sampling-lists/${enc}/print`, 'text/html', null) }, t('sampling.print')),
+    h('button.print', { type: 'button', onclick: () => fetchFile(api, `/api/sampling-lists/${enc}/print`, 'text/html', null) }, t('sampling.print')),
   );
 }
 

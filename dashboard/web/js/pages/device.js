@@ -28,9 +28,8 @@ export async function renderDevice(view, ctx, id) {
 
   const est = state.estimate;
   const trend = state.trend;
-  // where the estimator's model gives the slope an uncertainty, a slope within twice it is noise:
-  // no projected crossing is drawn or dated (the grade ignores it likewise)
-  const significant = !!trend && (trend.slopeSd == null || Math.abs(trend.slopePerDay) > 2 * trend.slopeSd);
+  // a trend within its noise (the server's trendIsReal, as the grade takes it) gets no crossing drawn or dated
+  const significant = !!trend?.real;
   view.append(
     h('div.pagehead', h('h1', `${t('device.title')} ${d.id}`), gradeChip(state.grade)),
     h(
