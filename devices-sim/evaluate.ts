@@ -58,6 +58,8 @@ export interface EvalResult {
   meterBound: { faults: number; oracleMedianDelayDays: number | null; oracleUnconfirmed: number; medianDelayDays: number | null; missed: number; fleetMedianDelayDays: number | null };
   /** what the analytics missed, by kind and fault type: where its limits are */
   missedByType: Record<string, number>;
+  /** meters re-opened by the area balances' step CUSUM, per area-year (real steps and false alarms) */
+  stepReopensPerAreaYear: number;
   /** the instruments it missed, by id (site first), for a closer look */
   missedDevices: string[];
   /** false replacements by kind and the evidence behind them */
@@ -86,6 +88,8 @@ export interface EvalOutcome {
   readings: number;
   /** the oracle bound per customer-meter drift or step (see bound.ts): days past the crossing, or null */
   bound: [string, number, number | null][];
+  /** meters re-opened by the area balances' step CUSUM */
+  stepReopens: number;
 }
 
 /** The MPE truth is judged against: the same one the analytics grades with (scales at their most demanding load). */
@@ -135,11 +139,18 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
   }
   const clock = new ManualClock(fleet.startMs);
   const db = openDb(':memory:');
+  const areaEstimators: ReturnType<typeof createAreaEstimator>[] = [];
   const analytics = createAnalytics({
     db,
     clock,
     devicesOfSite: (site) => bySite.get(site) ?? [],
-    ...(opts.area ? { estimators: { area: (site: string, devices: readonly Device[]) => createAreaEstimator(site, devices, opts.area) } } : {}),
+    estimators: {
+      area: (site: string, devices: readonly Device[]) => {
+        const e = createAreaEstimator(site, devices, opts.area ?? {});
+        areaEstimators.push(e);
+        return e;
+      },
+    },
   });
 
   const firstFlag = new Map<string, number>();
@@ -188,6 +199,7 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     alertsOnHealthy,
     readings,
     bound: bound.result(),
+    stepReopens: areaEstimators.reduce((n, e) => n + e.stepReopens(), 0),
   };
 }
 
@@ -203,6 +215,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const orderBasis = new Map(outcomes.flatMap((o) => o.orderBasis));
   const alertsOnHealthy = outcomes.reduce((a, o) => a + o.alertsOnHealthy, 0);
   const readings = outcomes.reduce((a, o) => a + o.readings, 0);
+  const stepReopens = outcomes.reduce((a, o) => a + o.stepReopens, 0);
   const boundRows = outcomes.flatMap((o) => o.bound);
 
   // ---- score against ground truth
@@ -287,6 +300,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     readings,
     runtimeSec: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
     meterBound: meterBound(boundRows, firstFlag, delayOf, r3),
+    stepReopensPerAreaYear: fleet.areas.length ? r3(stepReopens / (fleet.areas.length * years)) : 0,
     delayByType: Object.fromEntries(Object.entries(delaysByType).map(([k, v]) => [k, { detected: v.length, medianDays: r3(quantile(v, 0.5) as number) }])),
     missedByType,
     missedDevices: missedDevices.sort(),

@@ -62,10 +62,9 @@ export interface AreaBalanceOptions {
   /**
    * Reported uncertainties are the filter's own times this factor, for a loss model that real
    * losses never fit exactly. With the noise estimate and the loss model as they are now, the
-   * filter's own sd is already on the safe side: over a simulated year of 40 areas (meters-only
-   * reference scenario, weekly, after the first 14 days), healthy meters' |estimate − truth| / sd
-   * has quantiles 1.56 / 2.12 / 2.7 at 95 / 99 / 99.9 % (N(0,1): 1.96 / 2.58 / 3.29), in areas
-   * with and without faulty neighbours alike. So it is 1: no widening.
+   * filter's own sd needs no widening: healthy meters' |estimate − truth| / sd stays within a
+   * normal law's 95 % and 99 % quantiles on the simulator's areas (test/analytics/area-balance.test.ts).
+   * So it is 1.
    */
   modelErrorFactor: number;
   /** ms of event time after a reset or a re-opened meter during which estimates are provisional */

@@ -44,7 +44,7 @@ class StuckWatch {
  * once per day of event time, and reports the meter tamper signatures: tamper events, and an
  * estimated error collapsing toward −100 % (a bypass).
  */
-export function createAreaEstimator(site: string, devices: readonly Device[], opts: Partial<AreaBalanceOptions> & { bypassError?: number } = {}): SiteEstimator {
+export function createAreaEstimator(site: string, devices: readonly Device[], opts: Partial<AreaBalanceOptions> & { bypassError?: number } = {}): SiteEstimator & { stepReopens(): number } {
   const meters = devices.filter((d) => d.kind === 'meter');
   const head = meters.find((d) => d.role === 'head');
   const customers = meters.filter((d) => d !== head);
@@ -60,6 +60,8 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
   const bypassDays = new Map<string, number>();
 
   return {
+    /** meters the balance's step CUSUM has re-opened so far */
+    stepReopens: () => balance?.stepReopens ?? 0,
     add(r: Accepted): void {
       if (r.kind !== 'meter') return;
       let e = r.fields['energyWh'];

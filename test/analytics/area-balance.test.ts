@@ -144,8 +144,7 @@ describe('AreaBalance on the simulator\'s physics', () => {
 describe('AreaBalance step CUSUM', () => {
   // one area, one household-sized step of +5 % on day 50, the same readings through the balance
   // with the CUSUM off and on (the default): the day after the step at which the estimate first
-  // says P(|error| > 2 %) ≥ 0.95. Over seeds 1–6 the CUSUM confirmed sooner in four draws (18, 9,
-  // 7 and 1 days against 19, 20, 19 and 20) and tied in two; this is draw 6.
+  // says P(|error| > 2 %) ≥ 0.95, on one fixed draw of the area (not every draw gains this much).
   it('re-opens a stepped meter and confirms it sooner than the balance without it', async () => {
     const confirmed = [Infinity, Infinity];
     let balances: AreaBalance[] = [];

@@ -25,6 +25,9 @@ describe('driftwatch eval', () => {
     // with the oracle's flags in place of the balance's, the two steps move from ~11 days to
     // below zero, among the tampers: the fleet's median falls below the analytics' own
     expect(r.meterBound.fleetMedianDelayDays!).toBeLessThan(r.medianDelayDays!);
+    // the balance's step CUSUM re-opens meters (mostly false alarms); with it off, none
+    expect(r.stepReopensPerAreaYear).toBeGreaterThan(0);
+    expect(runEvaluation(SMALL_EVAL, { nowMs: NOW, area: { stepThreshold: Infinity } }).stepReopensPerAreaYear).toBe(0);
   });
 
   it('scores shards of sites evaluated apart exactly as the whole fleet in one run', () => {
