@@ -29,6 +29,12 @@ export function decide(plan: LotPlan, lotSize: number, results: readonly SampleR
   if (req.scheme === 'iso3951-1') {
     if (!complete) return { outcome: 'pending', failures, inspected, basis: { needed: plan.sampleSize } };
     const k = plan.k as number;
+    if (inspected >= lotSize) {
+      // every instrument of the lot inspected: its fraction nonconforming is known, not estimated,
+      // and the lot is acceptable when that fraction is within the AQL
+      const allowed = Math.floor(req.aql * lotSize + 1e-9);
+      return { outcome: failures <= allowed ? 'accept' : 'reject', failures, inspected, basis: { scheme: req.scheme, k, hundredPercent: true, allowed } };
+    }
     const d = variablesDecide(results.map((r) => r.error / r.mpe), k);
     return { outcome: d.accept ? 'accept' : 'reject', failures, inspected, basis: { scheme: req.scheme, k, ...d } };
   }

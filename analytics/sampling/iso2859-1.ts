@@ -107,3 +107,15 @@ export function singleSamplingPlan(opts: { lotSize: number; aql: number | string
     inspection,
   };
 }
+
+/**
+ * Clause 9.3.3.2 b): for a plan with Ac ≥ 2, whether the lot would also have been accepted had
+ * the AQL been one step tighter — the plan of the same code letter in the next column to the
+ * left, arrows followed. Null where there is no tighter column.
+ */
+export function acceptedOneStepTighter(inspection: Severity, letter: string, aql: string, nonconforming: number): boolean | null {
+  const col = AQLS.indexOf(aql);
+  if (col <= 0) return null;
+  const tighter = resolveCell(inspection, letter, AQLS[col - 1] as string);
+  return nonconforming <= tighter.ac;
+}

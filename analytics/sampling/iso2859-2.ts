@@ -47,7 +47,8 @@ export function lqPlan(o: LqOptions): LqPlan {
   const beta = o.beta ?? 0.1;
   if (!Number.isInteger(N) || N < 1) throw SamplingErrors.make('SMP_PLAN_INVALID', `lot size ${N}`);
   if (!(o.lq > 0 && o.lq < 1) || !(beta > 0 && beta < 1)) throw SamplingErrors.make('SMP_PLAN_INVALID', 'LQ and β must lie in (0, 1)');
-  const D = o.defectives ?? Math.ceil(o.lq * N);
+  // the guard keeps a product such as 0.07 × 100 = 7.000000000000001 from counting one more
+  const D = o.defectives ?? Math.ceil(o.lq * N - 1e-9);
   const Dp = o.producer ? Math.floor(o.producer.quality * N) : 0;
   for (let n = 1; n <= N; n++) {
     let c: number;

@@ -11,6 +11,7 @@ import { decide, type Verdict } from './decision.js';
 import { SamplingErrors } from './errors.js';
 import { formLots, type LotCandidate } from './lots.js';
 import { planFor, PlanRequest, type LotPlan } from './plans.js';
+import { acceptedOneStepTighter, type Severity } from './iso2859-1.js';
 import { fresh, INITIAL_SWITCHING, nextSwitching, type SwitchingState } from './switching.js';
 import rules from './rules.json' with { type: 'json' };
 import { byRoute, selectSample, SELECTION_METHOD } from './selection.js';
@@ -149,12 +150,15 @@ export function createSampling(opts: SamplingOptions) {
   function switchingState(r: LotRow): SwitchingState & { lots: number } {
     let state = INITIAL_SWITCHING;
     let lots = 0;
-    for (const h of s().productHistory.all(r.region, r.kind, r.model, r.accuracy_class, r.id) as { plan: string | null; outcome: string }[]) {
+    for (const h of s().productHistory.all(r.region, r.kind, r.model, r.accuracy_class, r.id) as { plan: string | null; outcome: string; failures: number | null }[]) {
       const plan = h.plan ? json<LotPlan>(h.plan) : null;
       if (plan?.request.scheme !== 'iso2859-1' || plan.accept === null) continue;
       const stated = (plan.detail['switching'] as { source?: string } | undefined)?.source === 'requested' ? plan.request.inspection : undefined;
       if (stated && stated !== state.inspection) state = fresh(stated);
-      state = nextSwitching(state, { accepted: h.outcome === 'accept', accept: plan.accept, reducedApproved: false });
+      const accepted = h.outcome === 'accept';
+      const d = plan.detail as { codeLetter?: string; aql?: string; inspection?: Severity };
+      const tighter = accepted && plan.accept >= 2 && h.failures !== null && d.codeLetter && d.aql && d.inspection ? acceptedOneStepTighter(d.inspection, d.codeLetter, d.aql, h.failures) : null;
+      state = nextSwitching(state, { accepted, accept: plan.accept, acceptedOneStepTighter: tighter ?? false, reducedApproved: false });
       lots++;
     }
     return { ...state, lots };

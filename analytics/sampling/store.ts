@@ -67,7 +67,7 @@ export function prepareStatements(db: Db) {
         evidence=excluded.evidence, decided_at=excluded.decided_at, decided_by=excluded.decided_by`),
     decision: db.prepare(`SELECT * FROM sampling_decisions WHERE lot_id = ?`),
     // signed decisions on earlier lots of one product, in signing order: the switching history
-    productHistory: db.prepare(`SELECT l.plan, d.outcome FROM sampling_decisions d JOIN sampling_lots l ON l.id = d.lot_id
+    productHistory: db.prepare(`SELECT l.plan, d.outcome, json_extract(d.evidence, '$.failures') AS failures FROM sampling_decisions d JOIN sampling_lots l ON l.id = d.lot_id
       WHERE d.signed_at IS NOT NULL AND l.region = ? AND l.kind = ? AND l.model = ? AND l.accuracy_class = ? AND l.id != ? ORDER BY d.signed_at, d.lot_id`),
     sign: db.prepare(`UPDATE sampling_decisions SET signed_by = ?, signed_at = ?, digest = ? WHERE lot_id = ? AND signed_at IS NULL`),
     rejectedMembers: db.prepare(`SELECT members FROM sampling_lots WHERE status = 'rejected'`),

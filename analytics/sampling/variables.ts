@@ -1,4 +1,5 @@
 import { mean, probit, sampleStandardDeviation } from 'simple-statistics';
+import betaCdf from '@stdlib/stats-base-dists-beta-cdf';
 import { SamplingErrors } from './errors.js';
 
 /**
@@ -7,8 +8,7 @@ import { SamplingErrors } from './errors.js';
  * (n, k) are derived with the normal approximation of Wallis (Schilling & Neubauer, Acceptance
  * Sampling in Quality Control, ch. 8): k = (z_p1·z_β + z_p2·z_α)/(z_α + z_β),
  * n = (1 + k²/2)·((z_α + z_β)/(z_p1 − z_p2))². UNCONFIRMED against the ISO 3951-1 tables, which
- * use the non-central t and, for two limits, a combined acceptance chart; each limit is checked
- * separately here.
+ * use the non-central t. Two limits are under combined control (see variablesDecide).
  */
 export interface VariablesPlan {
   scheme: 'iso3951-1';
@@ -34,12 +34,39 @@ export function variablesPlan(o: { aql: number; lq: number; alpha?: number; beta
   return { scheme: 'iso3951-1', sampleSize: o.lotSize ? Math.min(n, o.lotSize) : n, k, aql: o.aql, lq: o.lq, alpha, beta, method: 'wallis-normal-approximation', unconfirmed: true };
 }
 
-/** The s-method decision on errors given as multiples of the MPE (error / MPE). */
-export function variablesDecide(ratios: readonly number[], k: number): { accept: boolean; mean: number; sd: number; upper: number; lower: number } {
-  if (ratios.length < 2) throw SamplingErrors.make('SMP_DECISION_PENDING', 'the s-method needs at least two results');
+/**
+ * The MVU estimate of the fraction beyond one limit from the s-method's quality statistic
+ * Q = (limit distance)/s over n results: B_{n/2−1, n/2−1}(max(0, ½ − ½·Q·√n/(n−1))), the form
+ * ISO 3951-1 uses for the p* method (as MIL-STD-414 and ANSI/ASQ Z1.9 do for "Form 2").
+ */
+export function estimatedFraction(q: number, n: number): number {
+  const x = Math.max(0, 0.5 - (0.5 * q * Math.sqrt(n)) / (n - 1));
+  if (x === 0) return 0;
+  if (x >= 1) return 1;
+  const a = n / 2 - 1;
+  return betaCdf(x, a, a);
+}
+
+/**
+ * The s-method decision on errors given as multiples of the MPE (error / MPE), with the two
+ * limits ±1 under combined control: the estimated fractions beyond each limit are added and
+ * compared with p*, the estimate at Q = k. With one side far away this is exactly x̄ ± k·s
+ * against that limit; with both sides near, checking each limit against k separately would
+ * accept lots with the whole LQ spread over the two sides far more often than β.
+ */
+export function variablesDecide(
+  ratios: readonly number[],
+  k: number,
+): { accept: boolean; mean: number; sd: number; upper: number; lower: number; pUpper: number; pLower: number; pMax: number } {
+  const n = ratios.length;
+  if (n < 3) throw SamplingErrors.make('SMP_DECISION_PENDING', 'the s-method needs at least three results');
   const m = mean([...ratios]);
   const s = sampleStandardDeviation([...ratios]);
   const upper = m + k * s;
   const lower = m - k * s;
-  return { accept: upper <= 1 && lower >= -1, mean: m, sd: s, upper, lower };
+  if (s === 0) return { accept: upper <= 1 && lower >= -1, mean: m, sd: s, upper, lower, pUpper: m > 1 ? 1 : 0, pLower: m < -1 ? 1 : 0, pMax: estimatedFraction(k, n) };
+  const pUpper = estimatedFraction((1 - m) / s, n);
+  const pLower = estimatedFraction((m + 1) / s, n);
+  const pMax = estimatedFraction(k, n);
+  return { accept: pUpper + pLower <= pMax, mean: m, sd: s, upper, lower, pUpper, pLower, pMax };
 }

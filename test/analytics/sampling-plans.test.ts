@@ -6,6 +6,10 @@ import { variablesDecide, variablesPlan } from '../../analytics/sampling/variabl
 import { INITIAL_SWITCHING, nextSwitching, type SwitchingState } from '../../analytics/sampling/switching.js';
 import { selectSample } from '../../analytics/sampling/selection.js';
 import { mulberry32 } from '../../analytics/sampling/rng.js';
+import { planFor } from '../../analytics/sampling/plans.js';
+import { acceptedOneStepTighter } from '../../analytics/sampling/iso2859-1.js';
+import { decide } from '../../analytics/sampling/decision.js';
+import { probit } from 'simple-statistics';
 
 describe('hypergeometric', () => {
   it('sums to one and matches a hand value', () => {
@@ -82,6 +86,55 @@ describe('ISO 3951-1 style variables plan (approximation, flagged)', () => {
     expect(variablesDecide([0.1, -0.1, 0.2, 0, 0.05, -0.05], 2).accept).toBe(true);
     expect(variablesDecide([0.8, 0.9, 0.95, 0.7, 0.85], 2).accept).toBe(false);
   });
+
+  // normal errors in MPE units from a seeded generator (Box–Muller)
+  const normals = (seed: number) => {
+    const next = mulberry32(seed);
+    const u = () => (next() + 0.5) / 2 ** 32;
+    return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  };
+  const acceptance = (mu: number, sigma: number, n: number, k: number, lots = 4000) => {
+    const z = normals(2024);
+    let acc = 0;
+    for (let l = 0; l < lots; l++) if (variablesDecide(Array.from({ length: n }, () => mu + sigma * z()), k).accept) acc++;
+    return acc / lots;
+  };
+  it('keeps the consumer risk at the LQ whether the nonconforming lie beyond one limit or both (combined control)', () => {
+    const p = variablesPlan({ aql: 0.01, lq: 0.05 });
+    const zq = (q: number) => probit(1 - q);
+    // centred: 2.5 % beyond each limit; one-sided: 5 % beyond +1, none beyond −1
+    const centred = acceptance(0, 1 / zq(0.025), p.sampleSize, p.k);
+    const oneSided = acceptance(1 - zq(0.05) * 0.2, 0.2, p.sampleSize, p.k);
+    expect(centred).toBeLessThan(0.15);
+    expect(oneSided).toBeLessThan(0.15);
+    // and accepts a lot at the AQL (1 % beyond the limits, centred) most of the time
+    expect(acceptance(0, 1 / zq(0.005), p.sampleSize, p.k)).toBeGreaterThan(0.85);
+  });
+  it('with one limit far away, decides exactly as x̄ + k·s against the other', () => {
+    const z = normals(7);
+    for (let l = 0; l < 500; l++) {
+      const r = Array.from({ length: 20 }, () => 0.6 + 0.15 * z());
+      const d = variablesDecide(r, 1.9);
+      expect(d.accept).toBe(d.upper <= 1);
+    }
+  });
+  it('decides a lot inspected in full by its known fraction nonconforming, not by the s-method', () => {
+    const plan = planFor({ scheme: 'iso3951-1', aql: 0.05, lq: 0.2 }, 20);
+    expect(plan.sampleSize).toBe(20);
+    const results = Array.from({ length: 20 }, (_, i) => ({ pass: true, error: i % 2 ? 0.012 : -0.012, mpe: 0.02 }));
+    expect(decide(plan, 20, results as never).outcome).toBe('accept');
+    const failing = results.map((r, i) => (i < 2 ? { ...r, pass: false, error: 0.03 } : r));
+    expect(decide(plan, 20, failing as never).outcome).toBe('reject');
+  });
+});
+
+describe('ISO 2859-2 lot sizes where LQ × N is a whole number', () => {
+  it('counts LQ × N nonconforming, not one more from floating-point rounding', () => {
+    expect(lqPlan({ lotSize: 100, lq: 0.07 }).defectivesAtLq).toBe(7);
+    expect(lqPlan({ lotSize: 50, lq: 0.14 }).defectivesAtLq).toBe(7);
+    const p = lqPlan({ lotSize: 100, lq: 0.07 });
+    expect(pAccept(100, p.sampleSize, p.accept, 7)).toBeLessThanOrEqual(0.1);
+  });
 });
 
 describe('switching rules', () => {
@@ -100,6 +153,15 @@ describe('switching rules', () => {
     expect(r.inspection).toBe('reduced');
     expect(run(INITIAL_SWITCHING, Array(14).fill(true)).inspection).toBe('normal');
     expect(run(r, [false]).inspection).toBe('normal');
+  });
+  it('scores +3 for an accepted Ac ≥ 2 lot that would have passed one AQL step tighter (9.3.3.2 b)', () => {
+    // code letter K, AQL 2.5: n = 125, Ac 7; one step tighter (1.5): Ac 5
+    expect(acceptedOneStepTighter('normal', 'K', '2.5', 5)).toBe(true);
+    expect(acceptedOneStepTighter('normal', 'K', '2.5', 6)).toBe(false);
+    expect(acceptedOneStepTighter('normal', 'K', '0.010', 0)).toBeNull();
+    const s = nextSwitching(INITIAL_SWITCHING, { accepted: true, accept: 7, acceptedOneStepTighter: true });
+    expect(s.score).toBe(3);
+    expect(nextSwitching(s, { accepted: true, accept: 7, acceptedOneStepTighter: false }).score).toBe(0);
   });
   it('discontinues after 5 rejections on tightened', () => {
     const t = run(INITIAL_SWITCHING, [false, false]);

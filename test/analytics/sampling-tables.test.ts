@@ -83,6 +83,9 @@ describe('singleSamplingPlan and the CLI', () => {
     // lot 10, level II → B; AQL 1.0 column ↓ to E (n = 13) > 10
     expect(singleSamplingPlan({ lotSize: 10, aql: 1 })).toMatchObject({ codeLetter: 'B', sampleSize: 10, accept: 0, reject: 1, hundredPercent: true });
   });
+  it('tightened, code letter A at AQL 10: the arrow leads down to D (n = 8, 1/2), so a lot of 8 is inspected in full', () => {
+    expect(singleSamplingPlan({ lotSize: 8, aql: 10, inspection: 'tightened' })).toMatchObject({ codeLetter: 'A', planLetter: 'D', sampleSize: 8, accept: 1, reject: 2, hundredPercent: true });
+  });
   it('tightened and reduced plans are stricter / smaller', () => {
     const n = singleSamplingPlan({ lotSize: 1200, aql: 2.5 });
     const t = singleSamplingPlan({ lotSize: 1200, aql: 2.5, inspection: 'tightened' });
