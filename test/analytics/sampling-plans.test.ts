@@ -119,7 +119,7 @@ describe('ISO 3951-1 style variables plan (approximation, flagged)', () => {
     }
   });
   it('decides a lot inspected in full by its known fraction nonconforming, not by the s-method', () => {
-    const plan = planFor({ scheme: 'iso3951-1', aql: 0.05, lq: 0.2 }, 20);
+    const plan = planFor({ scheme: 'iso3951-1', aql: 0.05, lq: 0.2, alpha: 0.05, beta: 0.1 }, 20);
     expect(plan.sampleSize).toBe(20);
     const results = Array.from({ length: 20 }, (_, i) => ({ pass: true, error: i % 2 ? 0.012 : -0.012, mpe: 0.02 }));
     expect(decide(plan, 20, results as never).outcome).toBe('accept');
