@@ -83,8 +83,19 @@ describe('singleSamplingPlan and the CLI', () => {
     // lot 10, level II → B; AQL 1.0 column ↓ to E (n = 13) > 10
     expect(singleSamplingPlan({ lotSize: 10, aql: 1 })).toMatchObject({ codeLetter: 'B', sampleSize: 10, accept: 0, reject: 1, hundredPercent: true });
   });
-  it('tightened, code letter A at AQL 10: the arrow leads down to D (n = 8, 1/2), so a lot of 8 is inspected in full', () => {
-    expect(singleSamplingPlan({ lotSize: 8, aql: 10, inspection: 'tightened' })).toMatchObject({ codeLetter: 'A', planLetter: 'D', sampleSize: 8, accept: 1, reject: 2, hundredPercent: true });
+  it('tightened, code letter A at AQL 10: its own plan, n = 2, 0/1 (ISO 2859-1:1999; ANSI/ASQ Z1.4 sends it down to D)', () => {
+    expect(singleSamplingPlan({ lotSize: 8, aql: 10, inspection: 'tightened' })).toMatchObject({ codeLetter: 'A', planLetter: 'A', sampleSize: 2, accept: 0, reject: 1 });
+  });
+  it('reduced inspection follows Table 2-C, Re = Ac + 1', () => {
+    // lot 125, level III → G; the 1.0 column runs down past H to J: n = 32, 1/2
+    expect(singleSamplingPlan({ lotSize: 125, aql: 1, level: 'III', inspection: 'reduced' })).toMatchObject({ codeLetter: 'G', planLetter: 'J', sampleSize: 32, accept: 1, reject: 2 });
+    // R at 0.015 and 0.010: up to the 0/1 plans of P (315) and Q (500)
+    expect(singleSamplingPlan({ lotSize: 600_000, aql: 0.015, level: 'III', inspection: 'reduced' })).toMatchObject({ codeLetter: 'R', sampleSize: 315, accept: 0, reject: 1 });
+    expect(singleSamplingPlan({ lotSize: 600_000, aql: 0.01, level: 'III', inspection: 'reduced' })).toMatchObject({ codeLetter: 'R', sampleSize: 500, accept: 0, reject: 1 });
+    // the 1999 series has 6/7 and 8/9: K at 6.5 and 10
+    expect(singleSamplingPlan({ lotSize: 1000, aql: 6.5, inspection: 'reduced' })).toMatchObject({ codeLetter: 'J', sampleSize: 32, accept: 6, reject: 7 });
+    // reduced inspection is never the normal plan where the lot has a smaller reduced sample
+    expect(singleSamplingPlan({ lotSize: 1000, aql: 0.25, inspection: 'reduced' }).sampleSize).toBeLessThan(singleSamplingPlan({ lotSize: 1000, aql: 0.25 }).sampleSize);
   });
   it('tightened and reduced plans are stricter / smaller', () => {
     const n = singleSamplingPlan({ lotSize: 1200, aql: 2.5 });
