@@ -40,6 +40,8 @@ export interface EvalResult {
   falseReplacementRate: number;
   /** drift, step, tamper and out-of-tolerance alerts on devices with no fault, per device-year */
   falseAlertsPerDeviceYear: number;
+  /** those alerts (counts) by device kind and alert type */
+  falseAlertsByType: Record<string, number>;
   tamperFaults: number;
   tamperDetected: number;
   tamperRecall: number;
@@ -85,6 +87,8 @@ export interface EvalOutcome {
   orderedAt: [string, number][];
   orderBasis: [string, string][];
   alertsOnHealthy: number;
+  /** the same by device kind and alert type */
+  healthyAlertsByType: [string, number][];
   readings: number;
   /** the oracle bound per customer-meter drift or step (see bound.ts): days past the crossing, or null */
   bound: [string, number, number | null][];
@@ -158,6 +162,8 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
   const orderedAt = new Map<string, number>();
   const orderBasis = new Map<string, string>();
   let alertsOnHealthy = 0;
+  const healthyAlertsByType = new Map<string, number>();
+  const kindOf = new Map(fleet.devices.map((d) => [d.id, d.kind]));
   const faulty = new Set(truth.faulty().map((d) => d.id));
   analytics.onOrder((o) => {
     orderedAt.set(o.deviceId, o.issuedAt);
@@ -169,7 +175,11 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     if (change !== 'opened') return;
     if (a.type === 'out_of_tolerance' && !firstFlag.has(a.deviceId)) firstFlag.set(a.deviceId, a.openedAt);
     if (a.type === 'tamper' && !tamperFlag.has(a.deviceId)) tamperFlag.set(a.deviceId, a.openedAt);
-    if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) alertsOnHealthy++;
+    if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) {
+      alertsOnHealthy++;
+      const key = `${kindOf.get(a.deviceId) ?? '?'}:${a.type}`;
+      healthyAlertsByType.set(key, (healthyAlertsByType.get(key) ?? 0) + 1);
+    }
   });
 
   const state = createFleetState(fleet, only ? (site) => only.has(site) : undefined);
@@ -197,6 +207,7 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     orderedAt: [...orderedAt],
     orderBasis: [...orderBasis],
     alertsOnHealthy,
+    healthyAlertsByType: [...healthyAlertsByType],
     readings,
     bound: bound.result(),
     stepReopens: areaEstimators.reduce((n, e) => n + e.stepReopens(), 0),
@@ -214,6 +225,8 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const orderedAt = new Map(outcomes.flatMap((o) => o.orderedAt));
   const orderBasis = new Map(outcomes.flatMap((o) => o.orderBasis));
   const alertsOnHealthy = outcomes.reduce((a, o) => a + o.alertsOnHealthy, 0);
+  const falseAlertsByType: Record<string, number> = {};
+  for (const o of outcomes) for (const [k, v] of o.healthyAlertsByType) falseAlertsByType[k] = (falseAlertsByType[k] ?? 0) + v;
   const readings = outcomes.reduce((a, o) => a + o.readings, 0);
   const stepReopens = outcomes.reduce((a, o) => a + o.stepReopens, 0);
   const boundRows = outcomes.flatMap((o) => o.bound);
@@ -294,6 +307,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     falseReplacements,
     falseReplacementRate: neverOut ? r3(falseReplacements / neverOut) : 0,
     falseAlertsPerDeviceYear: healthyGraded ? r3(alertsOnHealthy / (healthyGraded * years)) : 0,
+    falseAlertsByType,
     tamperFaults,
     tamperDetected,
     tamperRecall: tamperFaults ? r3(tamperDetected / tamperFaults) : 1,
