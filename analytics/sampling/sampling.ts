@@ -25,9 +25,10 @@ export const ResultInput = z.strictObject({
   deviceId: z.string().min(1).max(64),
   /** ISO date of the test */
   date: z.iso.date(),
-  testPoints: z.array(z.strictObject({ reference: z.number(), indicated: z.number(), unit: z.string().max(16).optional(), load: z.string().max(32).optional() })).min(1).max(50),
-  /** fraction, e.g. 0.004 for +0.4 %; when absent, the worst test point's (indicated − reference) / reference */
-  error: z.number().optional(),
+  // a reference quantity is a delivered energy, volume or mass: positive (a zero would make every error infinite)
+  testPoints: z.array(z.strictObject({ reference: z.number().positive(), indicated: z.number().nonnegative(), unit: z.string().max(16).optional(), load: z.string().max(32).optional() })).min(1).max(50),
+  /** fraction, e.g. 0.004 for +0.4 %; when absent, the worst test point's (indicated − reference) / reference; −1 is an instrument that registers nothing */
+  error: z.number().min(-1).max(10).optional(),
   /** fraction; when absent, the in-service MPE of the instrument's class */
   mpe: z.number().positive().optional(),
   certificate: z.string().min(1).max(64),

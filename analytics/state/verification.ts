@@ -22,6 +22,8 @@ export interface VerificationInput {
 
 export function recordVerification(monitor: InstrumentMonitor, v: VerificationInput): { before: { r: number; sd: number }; after: { r: number; sd: number }; offset: number } {
   const before = { r: monitor.r, sd: monitor.sd };
+  // a result that is not a number cannot speak for the instrument: it leaves the state as it was
+  if (!Number.isFinite(v.error) || !(v.mpe > 0) || !Number.isFinite(v.mpe) || !Number.isFinite(v.at)) return { before, after: before, offset: 0 };
   const rv = v.error / v.mpe;
   const sv = Math.max((v.u ?? v.mpe / 6) / v.mpe, 1e-6);
   monitor.verify({ at: v.at, r: rv, sd: sv });

@@ -13,6 +13,16 @@ function biased(): InstrumentMonitor {
 }
 
 describe('a recorded verification', () => {
+  it('that is not a number (an infinite error from a zero reference) leaves the state as it was', () => {
+    const m = biased();
+    const before = { r: m.r, sd: m.sd, pOut: m.pOut };
+    recordVerification(m, { at: T0 + 21 * DAY, error: Infinity, mpe: 0.02 });
+    recordVerification(m, { at: T0 + 21 * DAY, error: Number.NaN, mpe: 0.02 });
+    m.observe(T0 + 22 * DAY, 0.9, 0.3);
+    expect(m.r).toBeCloseTo(before.r, 9);
+    expect(m.pOut).toBeCloseTo(before.pOut, 9);
+    expect(m.verified).toBeNull();
+  });
   it('is fused with the telemetry and carried into the estimates that follow', () => {
     const m = biased();
     const pBefore = m.pOut;

@@ -40,6 +40,10 @@ describe('sampling API', () => {
     const html = await app.inject({ method: 'GET', url: `/api/sampling-lists/${random.id}/print`, headers: inspSh });
     expect(html.body).toContain('<h2>area-0</h2>');
     expect((await app.inject({ method: 'GET', url: `/api/sampling-lists/${random.id}`, headers: f.auth('insp-js') })).statusCode).toBe(404);
+    // a zero reference would make the error infinite: refused, and nothing is recorded for the instrument
+    const zero = await app.inject({ method: 'POST', url: '/api/verifications', headers: inspSh, payload: { listId: random.id, deviceId: random.items[0]!.deviceId, date: '2024-11-27', testPoints: [{ reference: 0, indicated: 1 }], certificate: 'c0', seal: 's0' } });
+    expect(zero.statusCode).toBe(400);
+    expect(zero.json().error.message).toMatch(/reference/);
     for (const [k, item] of random.items.entries()) {
       const r = await app.inject({ method: 'POST', url: '/api/verifications', headers: inspSh, payload: { listId: random.id, deviceId: item.deviceId, date: '2024-11-27', testPoints: [{ reference: 100, indicated: k < 2 ? 104 : 100.5 }], certificate: `c${k}`, seal: `s${k}` } });
       expect(r.statusCode).toBe(201);
