@@ -2,7 +2,8 @@
 function field(v: unknown): string {
   const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   // A leading = + - @ makes spreadsheets evaluate the cell (OWASP "CSV Injection"): prefix a quote.
-  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  // Only a whole number is exempt ("-2.5", "-1e-3"): "-2+3+cmd|…" starts like one and is a formula.
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s) ? `'${s}` : s;
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 

@@ -5,5 +5,6 @@ export interface StatsDeps {
 }
 
 export const statsRoutes: FastifyPluginAsyncZod<StatsDeps> = async (app, { stats }) => {
-  app.get('/api/stats', { config: { roles: ['admin', 'regulator'] }, schema: { tags: ['operations'], summary: 'ingest, broker and store counters' } }, async () => stats());
+  // platform-wide counters (every region's): for operators; regional users have /api/overview
+  app.get('/api/stats', { config: { roles: ['admin'] }, schema: { tags: ['operations'], summary: 'ingest, broker and store counters (admin)' } }, async () => stats());
 };

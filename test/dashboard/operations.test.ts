@@ -123,5 +123,7 @@ describe('the web page', () => {
 
   it('writes CSV that spreadsheets cannot execute', () => {
     expect(toCsv([{ name: 'a', value: (r: string) => r }], ['=SUM(A1)', 'x,"y"', '-3'])).toBe(`a\r\n'=SUM(A1)\r\n"x,""y"""\r\n-3\r\n`);
+    // numbers stay numbers; a formula that merely starts like one does not
+    expect(toCsv([{ name: 'a', value: (r: string) => r }], ['-2.5', '-1e-3', "-2+3+cmd|' /C calc'!A0", '-1+1'])).toBe(`a\r\n-2.5\r\n-1e-3\r\n'-2+3+cmd|' /C calc'!A0\r\n'-1+1\r\n`);
   });
 });
