@@ -14,6 +14,8 @@ export interface StreamDeps {
   registry: Registry;
   /** streams open at once, over all users */
   maxStreams?: number;
+  /** streams one user may hold at once (a few tabs), so one account cannot take them all */
+  maxStreamsPerUser?: number;
   /** ms between heartbeats, each of which also re-checks the session */
   heartbeatMs?: number;
 }
@@ -37,7 +39,7 @@ const StreamQuery = z.strictObject({ region: z.enum(REGIONS).optional() });
  * serialised once and written to every stream that may have it. Each heartbeat re-checks the
  * session, so a stream ends when its session expires or logs out.
  */
-export const streamRoutes: FastifyPluginAsyncZod<StreamDeps> = async (app, { analytics, registry, maxStreams = 500, heartbeatMs = 15_000 }) => {
+export const streamRoutes: FastifyPluginAsyncZod<StreamDeps> = async (app, { analytics, registry, maxStreams = 500, maxStreamsPerUser = 8, heartbeatMs = 15_000 }) => {
   const streams = new Set<Stream>();
 
   const end = (s: Stream) => {
@@ -92,6 +94,9 @@ export const streamRoutes: FastifyPluginAsyncZod<StreamDeps> = async (app, { ana
       const token = bearerToken(request);
       if (!token) throw DashboardErrors.make('DSH_UNAUTHENTICATED');
       if (streams.size >= maxStreams) throw DashboardErrors.make('DSH_STREAM_LIMIT', `${maxStreams} streams`);
+      let mine = 0;
+      for (const o of streams) if (o.user.username === user.username) mine++;
+      if (mine >= maxStreamsPerUser) throw DashboardErrors.make('DSH_STREAM_LIMIT', `${maxStreamsPerUser} streams per user`);
       const region = request.query.region;
       reply.hijack();
       const res = reply.raw;

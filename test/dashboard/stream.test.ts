@@ -50,6 +50,18 @@ describe('GET /api/alerts/stream', () => {
     for (const s of [reg, admin, jsOnly]) s.stop();
   });
 
+  it('caps the streams one user may hold, without taking any from the others', async () => {
+    const mine: Seen[] = [];
+    for (let i = 0; i < 8; i++) mine.push(await open(f.tokens['insp-js']));
+    const ninth = await fetch(`${base}/api/alerts/stream`, { headers: { authorization: `Bearer ${f.tokens['insp-js']}` } });
+    expect(ninth.status).toBe(503);
+    expect(((await ninth.json()) as { error: { code: string } }).error.code).toBe('DSH_STREAM_LIMIT');
+    const other = await open(f.tokens['reg-sh']);
+    await until(() => other.events.length > 0);
+    expect(other.events[0]?.event).toBe('hello');
+    for (const s of [...mine, other]) s.stop();
+  });
+
   it('ends the stream when its session is logged out', async () => {
     const s = await f.registry.login('insp-js', 'correct horse battery');
     if (!s) throw new Error('login failed');
