@@ -168,13 +168,14 @@ export class Registry {
     let entry = this.#cache.get(id);
     if (!entry) {
       const row = this.#st.getDevice.get(id) as (DeviceRow & { secret_hash: string }) | undefined;
-      if (!row) return null;
+      // the same work for an unknown id as for a wrong secret: timing does not tell which ids exist
+      if (!row) return (await verifySecret(secret, deviceDummy()), null);
       entry = { device: toDevice(row), secretHash: row.secret_hash };
       if (this.#cache.size > 100_000) this.#cache.clear();
       this.#cache.set(id, entry);
     }
-    if (entry.device.status !== 'active') return null;
-    return (await verifySecret(secret, entry.secretHash)) ? entry.device : null;
+    const ok = await verifySecret(secret, entry.secretHash);
+    return ok && entry.device.status === 'active' ? entry.device : null;
   }
 
   setDeviceStatus(id: string, status: Device['status']): void {
@@ -260,6 +261,11 @@ export class Registry {
 
 let dummyHash: string | undefined;
 /** A hash of a random password, made on first use (never at import). */
+let deviceDummyHash: string | undefined;
+function deviceDummy(): string {
+  return (deviceDummyHash ??= hashSecret(randomBytes(12).toString('hex'), DEVICE_SECRET_COST));
+}
+
 function dummy(): string {
   return (dummyHash ??= hashSecret(randomBytes(12).toString('hex'), PASSWORD_COST));
 }
