@@ -1,3 +1,4 @@
+import { systemClock } from '../lib/clock.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -32,7 +33,10 @@ export const BODY_LIMIT = 1024 * 1024;
 export function buildApp(opts: DashboardOptions, given?: AuditLog): FastifyInstance {
   const version = opts.version ?? '0.0.0';
   // forceCloseConnections: live streams and kept-alive sockets would otherwise hold close() open.
-  const base = { bodyLimit: BODY_LIMIT, trustProxy: opts.trustProxy ?? false, return503OnClosing: true, forceCloseConnections: true };
+  // requestTimeout: a request must arrive whole within 30 s (a client trickling a body cannot hold a
+  // socket for ever); connectionTimeout closes sockets idle for 2 minutes (live streams send a
+  // heartbeat every 15 s).
+  const base = { bodyLimit: BODY_LIMIT, trustProxy: opts.trustProxy ?? false, return503OnClosing: true, forceCloseConnections: true, requestTimeout: 30_000, connectionTimeout: 120_000 };
   // Widened to fastify's logger interface so the instance has the plain FastifyInstance type.
   const loggerInstance: FastifyBaseLogger | false = opts.logger;
   const app: FastifyInstance = loggerInstance === false ? Fastify({ ...base, logger: false }) : Fastify({ ...base, loggerInstance });
@@ -42,7 +46,8 @@ export function buildApp(opts: DashboardOptions, given?: AuditLog): FastifyInsta
   installErrorHandler(app);
   // Before any route is registered: the onRoute check must see every one of them.
   installAuth(app, opts.registry);
-  const audit = given ?? createAuditLog({ db: opts.auditDb, clock: opts.clock });
+  const wallClock = opts.wallClock ?? systemClock;
+  const audit = given ?? createAuditLog({ db: opts.auditDb, clock: wallClock });
   // An audit log built here is this app's to close; one handed in belongs to the caller.
   if (!given) app.addHook('onClose', async () => audit.close());
   createMetrics(opts.metrics).install(app);
@@ -52,15 +57,20 @@ export function buildApp(opts: DashboardOptions, given?: AuditLog): FastifyInsta
   if (opts.docs ?? true) registerDocs(app, version);
 
   const limits = opts.loginLimit ?? {};
-  const limiter = createLoginLimiter(opts.clock, {
+  const limiter = createLoginLimiter(wallClock, {
     maxFailures: limits.maxFailures ?? 5,
+    windowMs: limits.windowMs ?? 15 * 60_000,
+    maxKeys: limits.maxKeys ?? 10_000,
+  });
+  const ipLimiter = createLoginLimiter(wallClock, {
+    maxFailures: limits.maxFailuresPerIp ?? 30,
     windowMs: limits.windowMs ?? 15 * 60_000,
     maxKeys: limits.maxKeys ?? 10_000,
   });
   const startedAt = opts.clock.now();
 
   void app.register(healthRoutes, { clock: opts.clock, version, startedAt });
-  void app.register(authRoutes, { registry: opts.registry, limiter, audit });
+  void app.register(authRoutes, { registry: opts.registry, limiter, ipLimiter, audit, maxConcurrent: limits.maxConcurrent ?? 4, clock: wallClock });
   void app.register(deviceRoutes, { registry: opts.registry, audit });
   void app.register(readingsRoutes, { registry: opts.registry, store: opts.store, clock: opts.clock });
   void app.register(quarantineRoutes, { quarantine: opts.quarantine });

@@ -50,7 +50,7 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | DriftwatchError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof DriftwatchError) {
       if (err.status >= 500) request.log.error({ err }, 'request failed');
-      if (err.code === 'DSH_LOGIN_RATE_LIMITED' && typeof err.detail === 'number') reply.header('retry-after', Math.ceil(err.detail / 1000));
+      if ((err.code === 'DSH_LOGIN_RATE_LIMITED' || err.code === 'DSH_BUSY') && typeof err.detail === 'number') reply.header('retry-after', Math.ceil(err.detail / 1000));
       const message = err.code === 'DSH_LOGIN_RATE_LIMITED' ? DashboardErrors.codes.DSH_LOGIN_RATE_LIMITED.message : err.message;
       return send(reply, err.status, err.code, message);
     }

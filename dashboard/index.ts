@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createAuditLog, type AuditLog } from './audit.js';
+import { systemClock } from '../lib/clock.js';
 import type { DashboardOptions } from './types.js';
 
 export type { AuditAction, AuditEntry, AuditLog } from './audit.js';
@@ -18,7 +19,7 @@ export interface Dashboard {
 }
 
 export function createDashboard(opts: DashboardOptions): Dashboard {
-  const audit = createAuditLog({ db: opts.auditDb, clock: opts.clock });
+  const audit = createAuditLog({ db: opts.auditDb, clock: opts.wallClock ?? systemClock });
   const app = buildApp(opts, audit);
   let closing: Promise<void> | null = null;
   return {
@@ -26,6 +27,25 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     audit,
     async listen(port, host) {
       await app.listen({ port, host });
+      // a bound on sockets (each a file descriptor the broker and the stores also need), in all and per address
+      const server = app.server;
+      server.maxConnections = opts.maxConnections ?? 2048;
+      const perIp = opts.maxConnectionsPerIp ?? 64;
+      const open = new Map<string, number>();
+      server.on('connection', (socket) => {
+        const ip = socket.remoteAddress ?? '';
+        const n = (open.get(ip) ?? 0) + 1;
+        if (n > perIp) {
+          socket.destroy();
+          return;
+        }
+        open.set(ip, n);
+        socket.once('close', () => {
+          const left = (open.get(ip) ?? 1) - 1;
+          if (left <= 0) open.delete(ip);
+          else open.set(ip, left);
+        });
+      });
       const addr = app.server.address();
       return { port: typeof addr === 'object' && addr ? addr.port : port };
     },

@@ -39,6 +39,10 @@ export interface QuarantineReader {
 export interface LoginLimitOptions {
   /** failed attempts allowed per IP and username within one window */
   maxFailures?: number;
+  /** failed attempts allowed per IP, whatever the usernames, within one window */
+  maxFailuresPerIp?: number;
+  /** password checks (scrypt, ~32 MB and ~0.2 s each) running at once; more are answered 503 at once */
+  maxConcurrent?: number;
   /** ms */
   windowMs?: number;
   /** keys tracked at most; the oldest are forgotten first */
@@ -81,7 +85,15 @@ export interface DashboardOptions {
   /** serve the web page at / (default true) */
   web?: boolean;
   /** live alert streams: how many may be open at once, and the heartbeat period (ms) */
-  stream?: { maxStreams?: number; heartbeatMs?: number };
+  stream?: { maxStreams?: number; maxStreamsPerUser?: number; heartbeatMs?: number };
+  /**
+   * the real time, for what must not speed up with an accelerated demo clock: login throttling
+   * windows and audit timestamps (default the system clock)
+   */
+  wallClock?: Clock;
+  /** HTTP connections at once, in all and from one address (defaults 2048 and 64) */
+  maxConnections?: number;
+  maxConnectionsPerIp?: number;
   store: TelemetryStore;
   quarantine: QuarantineReader;
   /** ingest, broker and store counters, supplied by the composition root */

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Clock } from '../../lib/clock.js';
 import type { Registry } from '../../registry/registry.js';
 import { ROLES } from '../../registry/schema.js';
 import { bearerToken } from '../auth.js';
@@ -9,23 +10,49 @@ import { LoginBody } from '../schemas.js';
 
 export interface AuthDeps {
   registry: Registry;
+  /** failures per address and username */
   limiter: LoginLimiter;
+  /** failures per address, whatever the username (a client cycling through names) */
+  ipLimiter: LoginLimiter;
   audit: AuditLog;
+  /** password checks at once; beyond it, 503 without checking */
+  maxConcurrent: number;
+  clock: Clock;
 }
 
-export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registry, limiter, audit }) => {
+export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registry, limiter, ipLimiter, audit, maxConcurrent, clock }) => {
+  // A blocked key is audited once per block, not on every refused attempt: a flood of refused
+  // logins must not become a flood of audit rows (each an fsync).
+  const noticed = new Map<string, number>();
+  let checking = 0;
   app.post('/api/auth/login', { config: { public: true }, schema: { tags: ['auth'], summary: 'open a session', body: LoginBody } }, async (request) => {
     const { username, password } = request.body;
     const key = `${request.ip}\u0000${username}`;
     // Checked before the password so a blocked client costs no scrypt work.
-    const wait = limiter.retryAfter(key);
+    const wait = Math.max(limiter.retryAfter(key), ipLimiter.retryAfter(request.ip));
     if (wait > 0) {
-      audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip, detail: 'rate limited' });
+      const until = noticed.get(key);
+      const now = clock.now();
+      if (until === undefined || until < now) {
+        if (noticed.size >= 10_000) noticed.clear();
+        noticed.set(key, now + wait);
+        audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip, detail: 'rate limited' });
+      }
       throw DashboardErrors.make('DSH_LOGIN_RATE_LIMITED', wait);
     }
-    const session = await registry.login(username, password);
+    // Password checks share the thread pool with device authentication: a bounded number at once,
+    // so a burst of logins (of any usernames) cannot starve devices connecting.
+    if (checking >= maxConcurrent) throw DashboardErrors.make('DSH_BUSY', 1000);
+    checking++;
+    let session: Awaited<ReturnType<Registry['login']>>;
+    try {
+      session = await registry.login(username, password);
+    } finally {
+      checking--;
+    }
     if (!session) {
       limiter.fail(key);
+      ipLimiter.fail(request.ip);
       audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip });
       request.log.warn({ username, ip: request.ip }, 'login failed');
       throw DashboardErrors.make('DSH_LOGIN_FAILED');

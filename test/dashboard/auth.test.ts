@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
 import { makeFixture, PASSWORD, type Fixture } from './fixture.js';
+import { AcceleratedClock, systemClock } from '../../lib/clock.js';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -101,5 +103,74 @@ describe('sessions and roles', () => {
     const res = await f.dashboard.app.inject({ method: 'GET', url: '/api/nothing-here' });
     expect(res.statusCode).toBe(404);
     expect(res.json().error.code).toBe('DSH_ROUTE_NOT_FOUND');
+  });
+});
+
+describe('login under load and abuse', () => {
+  it('limits failures per address across usernames, and audits a blocked key once per block', async () => {
+    const g = await makeFixture({ loginLimit: { maxFailures: 3, maxFailuresPerIp: 5, windowMs: 60_000 } });
+    try {
+      const attempt = (username: string, password = 'not the password') =>
+        g.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress: '10.0.0.50' });
+      // five names, one failure each: no name reaches its own limit of 3
+      for (let i = 0; i < 5; i++) expect((await attempt(`user${i}`)).statusCode).toBe(401);
+      expect((await attempt('user9')).statusCode).toBe(429);
+      expect((await attempt('admin', PASSWORD)).statusCode).toBe(429);
+      for (let i = 0; i < 20; i++) await attempt('user9');
+      const rows = g.dashboard.audit.list({ limit: 200 }).items.filter((e) => e.detail === 'rate limited');
+      expect(rows.filter((e) => e.actor === 'user9')).toHaveLength(1);
+      // another address is not affected
+      const other = await g.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: PASSWORD }, remoteAddress: '10.0.0.51' });
+      expect(other.statusCode).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('throttles on the real time even when the platform runs an accelerated demo clock', async () => {
+    // 15 minutes of this clock pass in under a millisecond of real time
+    const g = await makeFixture({ clock: new AcceleratedClock(Date.now(), 1e6) as never, wallClock: systemClock });
+    try {
+      const attempt = () => g.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'not the password' }, remoteAddress: '10.0.0.60' });
+      for (let i = 0; i < 5; i++) expect((await attempt()).statusCode).toBe(401);
+      expect((await attempt()).statusCode).toBe(429);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('answers logins beyond the concurrent password checks 503 with Retry-After, and the rest as usual', async () => {
+    const g = await makeFixture({ loginLimit: { maxConcurrent: 2, maxFailures: 100, maxFailuresPerIp: 100 } });
+    try {
+      const all = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => g.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: `nobody${i}`, password: 'not the password' }, remoteAddress: '10.0.0.70' })),
+      );
+      const busy = all.filter((r) => r.statusCode === 503);
+      expect(busy.length).toBeGreaterThanOrEqual(1);
+      expect(busy[0]?.json().error.code).toBe('DSH_BUSY');
+      expect(busy[0]?.headers['retry-after']).toBe('1');
+      expect(all.every((r) => r.statusCode === 503 || r.statusCode === 401)).toBe(true);
+      // once the checks are done, a login goes through
+      expect((await g.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: PASSWORD }, remoteAddress: '10.0.0.70' })).statusCode).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
+describe('HTTP connections', () => {
+  it('refuses connections beyond the per-address cap, and serves again once they close', async () => {
+    const g = await makeFixture({ maxConnectionsPerIp: 3 });
+    try {
+      const { port } = await g.dashboard.listen(0, '127.0.0.1');
+      const sockets = await Promise.all(Array.from({ length: 3 }, () => new Promise<Socket>((resolve) => { const s = connect(port, '127.0.0.1', () => resolve(s)); })));
+      const fourth = connect(port, '127.0.0.1');
+      await new Promise<void>((resolve) => fourth.once('close', () => resolve()));
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
+    } finally {
+      await g.close();
+    }
   });
 });

@@ -54,6 +54,7 @@ export async function makeFixture(
     },
     stats: () => ({ ingest: { accepted: 7 } }),
     clock,
+    wallClock: clock,
     logger: false,
     version: '9.9.9-test',
     ...(typeof extra === 'function' ? extra({ db, clock, registry }) : extra),
