@@ -1,14 +1,15 @@
 import { Aedes, type Client } from 'aedes';
 import type { EventEmitter } from 'node:events';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { IngestSink } from '../ingest/port.js';
 import { BrokerErrors } from './errors.js';
-import { guardFrameSize } from './frame-guard.js';
+import { guardFrameSize, type FrameGuard } from './frame-guard.js';
 import { ServiceAccounts, type DeviceAuthenticator, type Identity, type ServiceAccount } from './identity.js';
 import { Inflight } from './inflight.js';
+import { addressKey } from './remote-address.js';
 import { StatsCounter, type BrokerStats } from './stats.js';
 import { createAuthenticate } from './hooks/authenticate.js';
 import { createAuthorizePublish } from './hooks/authorize-publish.js';
@@ -19,10 +20,18 @@ export interface BrokerLimits {
   /** bytes; payloads above it are counted and still handed to ingest, which quarantines them */
   maxPayloadBytes: number;
   /**
-   * bytes; hard ceiling on a packet's Remaining Length. A client that sends a larger packet is
-   * disconnected as soon as its header arrives (frame-guard.ts).
+   * bytes; hard ceiling on a packet's Remaining Length once the client has authenticated. A
+   * client that sends a larger packet is disconnected as soon as its header arrives
+   * (frame-guard.ts).
    */
   maxPacketBytes: number;
+  /**
+   * bytes; the same ceiling until the client has authenticated (the CONNECT, and anything
+   * pipelined behind it before CONNACK). Small, so a connection that never authenticates can
+   * make the broker buffer only this much until connectTimeoutMs ends it; 20 KiB holds a
+   * CONNECT with a will of a full ingest payload (16 KiB), credentials and topic.
+   */
+  maxPacketBytesBeforeAuth: number;
   /** ms a new connection may take to send CONNECT */
   connectTimeoutMs: number;
   /** ms a client may leave its socket undrained before it is disconnected */
@@ -31,15 +40,24 @@ export interface BrokerLimits {
   maxTopicLevels: number;
   /** open connections, including ones that have not yet sent CONNECT */
   maxConnections: number;
+  /**
+   * open connections from one remote address (an IPv4 address, or an IPv6 /64: remote-address.ts),
+   * authenticated or not, so one host cannot take the whole of maxConnections. Devices behind
+   * one NAT share an address: a deployment with more of them than this behind one raises it.
+   * 0 turns the cap off.
+   */
+  maxConnectionsPerAddress: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
   maxPayloadBytes: 16 * 1024,
   maxPacketBytes: 256 * 1024,
+  maxPacketBytesBeforeAuth: 20 * 1024,
   connectTimeoutMs: 10_000,
   drainTimeoutMs: 30_000,
   maxTopicLevels: 8,
   maxConnections: 50_000,
+  maxConnectionsPerAddress: 200,
 };
 
 export interface BrokerOptions {
@@ -58,8 +76,12 @@ export interface Broker {
   start(): Promise<void>;
   /** Accepts MQTT over TCP. `host` defaults to loopback: exposing the broker is a deliberate choice. */
   listen(port: number, host?: string): Promise<{ port: number }>;
-  /** Serves one MQTT connection over any duplex byte stream (TCP socket, WebSocket, test pair). */
-  handle(stream: Duplex): void;
+  /**
+   * Serves one MQTT connection over any duplex byte stream (TCP socket, WebSocket, test pair).
+   * `remoteAddress` is the peer's address for the per-address connection cap; a TCP socket's own
+   * is used when it is omitted, and a stream with neither is not counted against that cap.
+   */
+  handle(stream: Duplex, remoteAddress?: string): void;
   stats(): BrokerStats;
   /** Stops listening, disconnects every client and waits for messages still being ingested. Idempotent. */
   close(): Promise<void>;
@@ -100,11 +122,24 @@ export function createBroker(opts: BrokerOptions): Broker {
   aedes.on('connectionError', (_client, err) => logger.debug({ err: err.message }, 'connection error'));
 
   const streams = new Set<Duplex>();
+  /** open connections per addressKey() */
+  const perAddress = new Map<string, number>();
+  /** each open connection's frame guard, until its client has authenticated */
+  const guards = new WeakMap<object, FrameGuard>();
+  // aedes emits 'client' once authenticate has let the client in, before CONNACK; it reads
+  // nothing more from the connection until CONNACK is written (authenticate pauses the client),
+  // so the raised ceiling applies from the first packet after CONNECT
+  aedes.on('client', (client) => {
+    const guard = guards.get(client.conn);
+    if (guard === undefined) return;
+    guard.maxBytes = limits.maxPacketBytes;
+    guards.delete(client.conn);
+  });
   const servers: Server[] = [];
   let started: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
 
-  function handle(stream: Duplex): void {
+  function handle(stream: Duplex, remoteAddress?: string): void {
     if (closing !== null) {
       stream.destroy();
       return;
@@ -113,25 +148,40 @@ export function createBroker(opts: BrokerOptions): Broker {
       stream.destroy();
       throw BrokerErrors.make('BRK_NOT_STARTED', 'call start() or listen() before handle()');
     }
-    // The cap is applied here rather than in aedes' preConnect: preConnect runs only once a CONNECT
-    // has arrived, so connections that never send one would escape it until connectTimeoutMs.
+    // The caps are applied here rather than in aedes' preConnect: preConnect runs only once a CONNECT
+    // has arrived, so connections that never send one would escape them until connectTimeoutMs.
     if (streams.size >= limits.maxConnections) {
       stats.connectsRefused++;
       logger.warn({ code: 'BRK_TOO_MANY_CONNECTIONS', limit: limits.maxConnections }, 'connection refused');
       stream.destroy();
       return;
     }
+    const address = addressKey(remoteAddress ?? (stream instanceof Socket ? stream.remoteAddress : undefined));
+    const fromAddress = address === undefined ? 0 : (perAddress.get(address) ?? 0);
+    if (address !== undefined && limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress) {
+      stats.connectsRefused++;
+      stats.addressRefused++;
+      logger.warn({ code: 'BRK_ADDRESS_CONNECTION_LIMIT', address, limit: limits.maxConnectionsPerAddress }, 'connection refused');
+      stream.destroy();
+      return;
+    }
     streams.add(stream);
     stats.connections = streams.size;
+    if (address !== undefined) perAddress.set(address, fromAddress + 1);
     stream.once('close', () => {
       streams.delete(stream);
       stats.connections = streams.size;
+      if (address === undefined) return;
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
     });
     aedes.handle(stream);
-    guardFrameSize(stream, limits.maxPacketBytes, (announced) => {
+    const guard = guardFrameSize(stream, Math.min(limits.maxPacketBytesBeforeAuth, limits.maxPacketBytes), (announced, limit) => {
       stats.oversizeDropped++;
-      logger.warn({ code: 'BRK_PACKET_TOO_LARGE', bytes: announced, limit: limits.maxPacketBytes }, 'connection dropped');
+      logger.warn({ code: 'BRK_PACKET_TOO_LARGE', bytes: announced, limit, authenticated: !guards.has(stream), address }, 'connection dropped');
     });
+    guards.set(stream, guard);
   }
 
   function start(): Promise<void> {
@@ -144,7 +194,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     const server = createServer((socket) => {
       // PUBACKs are small and latency-bound; Nagle would hold each one back
       socket.setNoDelay(true);
-      handle(socket);
+      handle(socket, socket.remoteAddress);
     });
     servers.push(server);
     await new Promise<void>((resolve, reject) => {

@@ -13,9 +13,14 @@ const BODY = 2;
  * Why: aedes 1.2 has no packet size option and its parser (mqtt-packet 9) buffers a packet whole,
  * up to the protocol's 256 MiB, before handing it on, so a single client could hold that much
  * memory. This guard bounds it.
+ *
+ * The ceiling can change while the stream runs (`maxBytes`): the broker starts a connection on a
+ * small one and raises it once the client has authenticated, so a connection nobody has
+ * vouched for yet can make the broker buffer only a small packet. A change applies from the
+ * next packet header on; a packet whose header was already read keeps the verdict it had.
  */
 export class FrameGuard {
-  readonly #maxBytes: number;
+  #maxBytes: number;
   #state = HEADER;
   #length = 0;
   #multiplier = 1;
@@ -27,6 +32,15 @@ export class FrameGuard {
   /** @param maxBytes bytes, the largest Remaining Length allowed */
   constructor(maxBytes: number) {
     this.#maxBytes = maxBytes;
+  }
+
+  /** bytes, the largest Remaining Length allowed from the next packet header on */
+  get maxBytes(): number {
+    return this.#maxBytes;
+  }
+
+  set maxBytes(bytes: number) {
+    this.#maxBytes = bytes;
   }
 
   /** Feeds the next chunk of the stream. False once a packet over the ceiling (or a malformed length) was seen. */
@@ -70,20 +84,24 @@ export class FrameGuard {
 }
 
 /**
- * Destroys `stream` when the client sends a packet larger than `maxBytes`.
+ * Destroys `stream` when the client sends a packet larger than the guard's ceiling, which
+ * starts at `maxBytes`; the returned guard lets the caller change the ceiling later (the broker
+ * raises it once the client has authenticated). `onOversize` gets the announced length and the
+ * ceiling that it broke.
  *
  * It listens to 'data', which a Readable emits for every chunk `read()` returns even in paused
  * mode (Node stream docs, readable.read()); aedes 1.2 consumes its connection through
  * 'readable' + `read()`, so adding this listener after `aedes.handle()` sees each chunk just
  * before aedes parses it and does not switch the stream to flowing mode.
  */
-export function guardFrameSize(stream: Duplex, maxBytes: number, onOversize: (announcedBytes: number) => void): void {
+export function guardFrameSize(stream: Duplex, maxBytes: number, onOversize: (announcedBytes: number, maxBytes: number) => void): FrameGuard {
   const guard = new FrameGuard(maxBytes);
   const onData = (chunk: Buffer): void => {
     if (guard.push(chunk)) return;
     stream.removeListener('data', onData);
-    onOversize(guard.announced);
+    onOversize(guard.announced, guard.maxBytes);
     stream.destroy();
   };
   stream.on('data', onData);
+  return guard;
 }

@@ -4,8 +4,10 @@ import type { Channel } from './topics.js';
 export interface BrokerStats {
   /** open MQTT connections, authenticated or still connecting */
   connections: number;
-  /** CONNECTs refused: bad credentials, client id mismatch, registry failure, connection cap */
+  /** CONNECTs refused: bad credentials, client id mismatch, registry failure, connection caps */
   connectsRefused: number;
+  /** of connectsRefused, connections refused because their remote address was at its cap */
+  addressRefused: number;
   /** PUBLISHes to a topic the client may not publish to (each closed the connection) */
   deniedPublish: number;
   /** subscriptions answered with 0x80 */
@@ -24,6 +26,7 @@ export interface BrokerStats {
 export class StatsCounter {
   connections = 0;
   connectsRefused = 0;
+  addressRefused = 0;
   deniedPublish = 0;
   deniedSubscribe = 0;
   readings = 0;
@@ -36,6 +39,7 @@ export class StatsCounter {
     return {
       connections: this.connections,
       connectsRefused: this.connectsRefused,
+      addressRefused: this.addressRefused,
       deniedPublish: this.deniedPublish,
       deniedSubscribe: this.deniedSubscribe,
       published: { readings: this.readings, status: this.status },

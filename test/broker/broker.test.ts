@@ -1,4 +1,4 @@
-import { connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,49 @@ async function device(d: { id: string; secret: string }): Promise<MqttClient> {
 
 function publish(c: MqttClient, topic: string, payload: string | Buffer): Promise<void> {
   return new Promise((resolve, reject) => c.publish(topic, payload, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+}
+
+/** A TCP connection to the broker that speaks no MQTT until the test writes bytes to it. */
+async function raw(localAddress?: string): Promise<Socket> {
+  const s = tcpConnect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
+  s.on('error', () => undefined);
+  await new Promise((resolve, reject) => {
+    s.once('connect', resolve);
+    s.once('error', reject);
+  });
+  return s;
+}
+
+function rawClosedWithin(s: Socket, ms: number): Promise<'closed' | 'open'> {
+  return new Promise((resolve) => {
+    if (s.destroyed) return resolve('closed');
+    const t = setTimeout(() => resolve('open'), ms);
+    s.once('close', () => {
+      clearTimeout(t);
+      resolve('closed');
+    });
+  });
+}
+
+/** An MQTT fixed header (MQTT 3.1.1, 2.2) announcing `remaining` bytes. */
+function fixedHeader(type: number, remaining: number): Buffer {
+  const len: number[] = [];
+  let x = remaining;
+  do {
+    let byte = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) byte |= 0x80;
+    len.push(byte);
+  } while (x > 0);
+  return Buffer.from([type, ...len]);
+}
+
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
 }
 
 beforeEach(() => {
@@ -220,6 +263,48 @@ describe('subscribing', () => {
   });
 });
 
+describe('limits before authentication', () => {
+  beforeEach(() => start());
+
+  it('drops a connection whose CONNECT announces more than the pre-authentication ceiling, at once', async () => {
+    // the reported attack: a CONNECT header announcing 255 KiB, its body withheld to the last byte
+    const s = await raw();
+    const closed = rawClosedWithin(s, 1000);
+    s.write(Buffer.concat([fixedHeader(0x10, 255 * 1024), Buffer.alloc(16 * 1024, 0x61)]));
+    expect(await closed).toBe('closed');
+    // just over the ceiling is as much too large
+    const s2 = await raw();
+    const closed2 = rawClosedWithin(s2, 1000);
+    s2.write(fixedHeader(0x10, 20 * 1024 + 1));
+    expect(await closed2).toBe('closed');
+    expect(broker.stats().oversizeDropped).toBe(2);
+    expect(broker.stats().connections).toBe(0);
+  });
+
+  it('accepts a CONNECT carrying a will of a full ingest payload', async () => {
+    const will = { topic: `devices/${a.id}/status`, payload: Buffer.alloc(16 * 1024, 0x20), qos: 1 as const, retain: false };
+    const c = await connect(port, { clientId: a.id, username: a.id, password: a.secret, will });
+    clients.push(c);
+    expect(c.connected).toBe(true);
+    expect(broker.stats().oversizeDropped).toBe(0);
+  });
+
+  it('lets an authenticated device send messages larger than the pre-authentication ceiling', async () => {
+    const c = await device(a);
+    // the largest message ingest takes: 16 KiB of readings
+    const reading = JSON.stringify({ ts: 1, seq: 1, energyWh: 10, powerW: 5 });
+    const batch: string[] = [];
+    while ((batch.length + 1) * (reading.length + 1) + 1 <= 16 * 1024) batch.push(reading);
+    const body = `[${batch.join(',')}]`;
+    await publish(c, `devices/${a.id}/readings`, body);
+    // and one over the ingest limit and the pre-authentication ceiling: still handed on for quarantine
+    await publish(c, `devices/${a.id}/readings`, Buffer.alloc(40 * 1024, 0x61));
+    expect(sink.got.map((r) => r.payload.length)).toEqual([body.length, 40 * 1024]);
+    expect(broker.stats().oversizeDropped).toBe(0);
+    expect(c.connected).toBe(true);
+  });
+});
+
 describe('limits and lifecycle', () => {
   it('refuses connections over maxConnections', async () => {
     await start({ maxConnections: 1 });
@@ -227,6 +312,29 @@ describe('limits and lifecycle', () => {
     await expect(connect(port, { clientId: b.id, username: b.id, password: b.secret })).rejects.toBeDefined();
     expect(broker.stats().connectsRefused).toBe(1);
     expect(broker.stats().connections).toBe(1);
+  });
+
+  it('refuses a remote address its connection over maxConnectionsPerAddress, and only that address', async () => {
+    await start({ maxConnectionsPerAddress: 3 });
+    // connections that never send CONNECT count: they are what the cap is for
+    const held = [await raw(), await raw()];
+    await device(a);
+    await until(() => broker.stats().connections === 3);
+    const fourth = await raw();
+    expect(await rawClosedWithin(fourth, 1000)).toBe('closed');
+    await expect(connect(port, { clientId: b.id, username: b.id, password: b.secret })).rejects.toBeDefined();
+    expect(broker.stats()).toMatchObject({ connections: 3, connectsRefused: 2, addressRefused: 2 });
+    // another address has its own count (the whole of 127/8 is loopback on Linux; elsewhere it may not be bound)
+    const other = await raw('127.0.0.2').catch(() => null);
+    if (other) {
+      expect(await rawClosedWithin(other, 300)).toBe('open');
+      other.destroy();
+    }
+    // a connection that ends gives its slot back
+    held[0]?.destroy();
+    await until(() => broker.stats().connections === 2);
+    clients.push(await connect(port, { clientId: b.id, username: b.id, password: b.secret }));
+    held[1]?.destroy();
   });
 
   it('closes idempotently, ending connections that never sent CONNECT', async () => {

@@ -39,4 +39,18 @@ describe('FrameGuard', () => {
     expect(guard.push(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe(false);
     expect(guard.announced).toBe(-1);
   });
+
+  it('applies a changed ceiling from the next packet header on', () => {
+    const guard = new FrameGuard(100);
+    const big = packet(1000);
+    expect(guard.push(packet(100))).toBe(true);
+    guard.maxBytes = 1000; // raised while no header is pending
+    expect(guard.push(big)).toBe(true);
+    // a packet whose header was read before the ceiling came down keeps its verdict
+    expect(guard.push(big.subarray(0, 10))).toBe(true);
+    guard.maxBytes = 100;
+    expect(guard.push(big.subarray(10))).toBe(true);
+    expect(guard.push(packet(101))).toBe(false);
+    expect(guard.announced).toBe(101);
+  });
 });

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { addressKey } from '../../broker/remote-address.js';
+
+describe('addressKey', () => {
+  it('counts an IPv4 address, mapped or not, as itself', () => {
+    expect(addressKey('192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(addressKey('::FFFF:192.0.2.7')).toBe('192.0.2.7');
+  });
+
+  it('counts an IPv6 address by its /64, however it is written', () => {
+    expect(addressKey('2001:db8:0:1::5')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:0db8:0000:0001:ffff:0:0:9')).toBe('2001:db8:0:1::/64');
+    expect(addressKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('64:ff9b::192.0.2.7')).toBe('64:ff9b:0:0::/64');
+  });
+
+  it('has no key without an address', () => {
+    expect(addressKey(undefined)).toBeUndefined();
+    expect(addressKey('')).toBeUndefined();
+  });
+});
