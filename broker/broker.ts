@@ -22,7 +22,10 @@ export interface BrokerLimits {
   /**
    * bytes; hard ceiling on a packet's Remaining Length once the client has authenticated. A
    * client that sends a larger packet is disconnected as soon as its header arrives
-   * (frame-guard.ts).
+   * (frame-guard.ts). 64 KiB by default, four times the ingest payload limit rather than that
+   * limit plus header overhead: a payload somewhat over the limit still reaches ingest, which
+   * quarantines it and lets it be acknowledged, instead of a closed connection the device would
+   * resend into forever; what one client can make the broker buffer stays small either way.
    */
   maxPacketBytes: number;
   /**
@@ -36,6 +39,13 @@ export interface BrokerLimits {
   connectTimeoutMs: number;
   /** ms a client may leave its socket undrained before it is disconnected */
   drainTimeoutMs: number;
+  /**
+   * QoS 2 PUBLISHes a client may leave stored awaiting PUBREL (aedes' maxInflightInbound); one
+   * more closes its connection. It bounds service accounts: devices may not publish with QoS 2
+   * at all (hooks/authorize-publish.ts), because aedes counts this per connection while a
+   * persistent session keeps the stored messages across reconnects.
+   */
+  maxInflightQos2: number;
   /** levels allowed in a topic or filter; the topic tree is three deep */
   maxTopicLevels: number;
   /** open connections, including ones that have not yet sent CONNECT */
@@ -51,10 +61,11 @@ export interface BrokerLimits {
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
   maxPayloadBytes: 16 * 1024,
-  maxPacketBytes: 256 * 1024,
+  maxPacketBytes: 64 * 1024,
   maxPacketBytesBeforeAuth: 20 * 1024,
   connectTimeoutMs: 10_000,
   drainTimeoutMs: 30_000,
+  maxInflightQos2: 16,
   maxTopicLevels: 8,
   maxConnections: 50_000,
   maxConnectionsPerAddress: 200,
@@ -103,6 +114,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     connectTimeout: limits.connectTimeoutMs,
     drainTimeout: limits.drainTimeoutMs,
     maxTopicLevels: limits.maxTopicLevels,
+    maxInflightInbound: limits.maxInflightQos2,
     // aedes applies this to MQTT 3.1 clients only; device ids are up to 64 characters (registry/schema.ts)
     maxClientsIdLength: 64,
     authenticate: createAuthenticate(ctx, opts.registry, new ServiceAccounts(opts.serviceAccounts ?? [])),

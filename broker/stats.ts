@@ -10,6 +10,8 @@ export interface BrokerStats {
   addressRefused: number;
   /** PUBLISHes to a topic the client may not publish to (each closed the connection) */
   deniedPublish: number;
+  /** QoS 2 PUBLISHes of devices refused (each closed the connection) */
+  qos2Refused: number;
   /** subscriptions answered with 0x80 */
   deniedSubscribe: number;
   /** messages ingest accepted, by channel */
@@ -28,6 +30,7 @@ export class StatsCounter {
   connectsRefused = 0;
   addressRefused = 0;
   deniedPublish = 0;
+  qos2Refused = 0;
   deniedSubscribe = 0;
   readings = 0;
   status = 0;
@@ -41,6 +44,7 @@ export class StatsCounter {
       connectsRefused: this.connectsRefused,
       addressRefused: this.addressRefused,
       deniedPublish: this.deniedPublish,
+      qos2Refused: this.qos2Refused,
       deniedSubscribe: this.deniedSubscribe,
       published: { readings: this.readings, status: this.status },
       ingestFailures: this.ingestFailures,

@@ -37,6 +37,14 @@ export interface PublishDeps {
  * Devices cannot retain: aedes keeps retained messages in memory for the life of the broker,
  * and the platform's state of a device lives in ingest, not in the broker.
  *
+ * Devices cannot publish with QoS 2 (they publish with QoS 0 or 1 by design): callback with
+ * BRK_QOS_REFUSED, so aedes closes the connection before it stores anything. aedes keeps each
+ * QoS 2 PUBLISH in memory until the client's PUBREL; its own bound on those (maxInflightInbound)
+ * counts per connection, but a persistent session keeps the stored ones across reconnects, so a
+ * device that never sent PUBREL could pile up one per message id, 65,535 of them, each as large
+ * as the packet ceiling. A device's will may still carry QoS 2: the broker publishes a will
+ * itself, nothing waits for a PUBREL.
+ *
  * Backpressure: aedes handles the packets of one socket read concurrently and reads no more from
  * that client until all of them are called back, so each client has at most one read's worth of
  * messages in ingest at a time.
@@ -63,6 +71,12 @@ export function createAuthorizePublish(ctx: HookContext, deps: PublishDeps): Aut
     }
 
     const { device, topics } = identity;
+    // a will is the CONNECT's will object, not a PUBLISH packet, and has no cmd
+    if (packet.qos === 2 && packet.cmd === 'publish') {
+      stats.qos2Refused++;
+      logger.warn({ code: 'BRK_QOS_REFUSED', deviceId: device.id, topic: packet.topic }, 'QoS 2 publish refused');
+      return callback(BrokerErrors.make('BRK_QOS_REFUSED', device.id));
+    }
     let channel: Channel;
     if (packet.topic === topics.readings) channel = 'readings';
     else if (packet.topic === topics.status) channel = 'status';

@@ -68,6 +68,17 @@ function fixedHeader(type: number, remaining: number): Buffer {
   return Buffer.from([type, ...len]);
 }
 
+const mqttString = (x: string): Buffer => {
+  const b = Buffer.from(x, 'utf8');
+  return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+};
+
+/** A QoS 2 PUBLISH (MQTT 3.1.1, 3.3) as bytes, to write on a connection behind its client's back. */
+function qos2Publish(topic: string, messageId: number, payload: Buffer): Buffer {
+  const body = Buffer.concat([mqttString(topic), Buffer.from([messageId >> 8, messageId & 0xff]), payload]);
+  return Buffer.concat([fixedHeader(0x34, body.length), body]);
+}
+
 async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -182,7 +193,8 @@ describe('publishing', () => {
   it('drops a connection announcing a packet over the hard ceiling before buffering it', async () => {
     const c = await device(a);
     const closed = closedWithin(c, 3000);
-    c.publish(`devices/${a.id}/readings`, Buffer.alloc(300 * 1024, 0x61), { qos: 1 });
+    // the ceiling after authentication: 64 KiB
+    c.publish(`devices/${a.id}/readings`, Buffer.alloc(64 * 1024, 0x61), { qos: 1 });
     expect(await closed).toBe('closed');
     expect(sink.calls).toBe(0);
     expect(broker.stats().oversizeDropped).toBe(1);
@@ -260,6 +272,66 @@ describe('subscribing', () => {
     expect(granted).toEqual([1, 128, 128, 128]);
     expect(broker.stats().deniedSubscribe).toBe(3);
     expect(c.connected).toBe(true);
+  });
+});
+
+describe('QoS 2', () => {
+  it('refuses a device QoS 2 PUBLISH: the connection closes, nothing is ingested or acknowledged', async () => {
+    await start();
+    const c = await device(a);
+    let answered = false;
+    const closed = closedWithin(c, 2000);
+    c.publish(`devices/${a.id}/readings`, '{"seq":1}', { qos: 2 }, () => (answered = true));
+    expect(await closed).toBe('closed');
+    await sleep(100);
+    expect(answered).toBe(false);
+    expect(sink.calls).toBe(0);
+    expect(broker.stats()).toMatchObject({ qos2Refused: 1, deniedPublish: 0 });
+    // QoS 0 and 1 go through as before
+    const again = await device(a);
+    await publish(again, `devices/${a.id}/readings`, '{"seq":1}');
+    await again.publishAsync(`devices/${a.id}/status`, '{"online":true}', { qos: 0 });
+    await until(() => sink.got.length === 2);
+  });
+
+  it('still ingests a device will of QoS 2: the broker publishes it itself, nothing awaits a PUBREL', async () => {
+    await start();
+    const c = await connect(port, { clientId: a.id, username: a.id, password: a.secret, will: { topic: `devices/${a.id}/status`, payload: Buffer.from('{"online":false}'), qos: 2, retain: false } });
+    c.stream.destroy();
+    await until(() => sink.got.length === 1);
+    expect(sink.got[0]?.channel).toBe('status');
+    expect(broker.stats().qos2Refused).toBe(0);
+  });
+
+  it('lets no device pile up QoS 2 messages awaiting PUBREL, even across reconnects of a persistent session', async () => {
+    await start({ maxPacketBytes: 256 * 1024 });
+    // the reported attack: QoS 2 PUBLISHes of 250 KiB whose PUBREL never comes (mqtt.js ignores
+    // the PUBREC of a message id it did not send, so it sends no PUBREL)
+    for (let round = 0; round < 3; round++) {
+      const c = await connect(port, { clientId: a.id, username: a.id, password: a.secret, clean: false });
+      clients.push(c);
+      const closed = closedWithin(c, 2000);
+      for (let id = 1; id <= 4; id++) c.stream.write(qos2Publish(`devices/${a.id}/readings`, round * 4 + id, Buffer.alloc(250 * 1024, 0x61)));
+      expect(await closed).toBe('closed');
+    }
+    expect(sink.calls).toBe(0);
+    expect(broker.stats().qos2Refused).toBeGreaterThanOrEqual(3);
+  });
+
+  it('bounds the QoS 2 messages a service account leaves awaiting PUBREL, and lets it use QoS 2 normally', async () => {
+    await start({ maxInflightQos2: 2 });
+    const s = await connect(port, { clientId: SERVICE.username, username: SERVICE.username, password: SERVICE.secret });
+    clients.push(s);
+    // with PUBREL: any number, each completing before the next
+    for (let i = 0; i < 5; i++) await s.publishAsync('alerts/SH/drift', `{"n":${i}}`, { qos: 2 });
+    expect(s.connected).toBe(true);
+    // without PUBREL: two are held, the third closes the connection
+    const closed = closedWithin(s, 2000);
+    s.stream.write(qos2Publish('alerts/SH/drift', 60_001, Buffer.from('{}')));
+    s.stream.write(qos2Publish('alerts/SH/drift', 60_002, Buffer.from('{}')));
+    expect(await closedWithin(s, 300)).toBe('open');
+    s.stream.write(qos2Publish('alerts/SH/drift', 60_003, Buffer.from('{}')));
+    expect(await closed).toBe('closed');
   });
 });
 
