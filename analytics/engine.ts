@@ -331,7 +331,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
       const st = instruments.get(s.deviceId);
       if (!st) return;
       samples++;
-      const change = st.monitor.observe(s.ts, s.ratio, s.sd, s.ratePerDay !== undefined && s.rateSd !== undefined ? { perDay: s.ratePerDay, sd: s.rateSd } : undefined);
+      const change = st.monitor.observe(s.ts, s.ratio, s.sd, s.ratePerDay !== undefined && s.rateSd !== undefined ? { perDay: s.ratePerDay, sd: s.rateSd } : undefined, s.innovationZ);
       hst?.estimate.run(s.deviceId, s.ts, s.ratio, s.sd, s.error, st.monitor.pOut);
       const p = st.monitor.pOut;
       st.outRun = p >= policy.replaceP && s.provisional !== true ? st.outRun + 1 : 0;

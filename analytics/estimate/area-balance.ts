@@ -166,6 +166,12 @@ export class AreaBalance {
   #reopens: { i: number; at: number; variance: number }[] = [];
   /** ms, the time the levels θ refer to; rates carry them forward from here */
   #tRef = -Infinity;
+  /** hours of process noise added so far */
+  #hours = 0;
+  /** per meter: event time of its last widening (re-open, reset) */
+  readonly #widenedAt: Float64Array;
+  /** per meter, at its last innovation: [time, θ now, var, rate, var(rate), cov(θ now, rate), hours] */
+  readonly #last: Float64Array;
 
   constructor(headId: string, customerIds: readonly string[], opts: Partial<AreaBalanceOptions> = {}) {
     this.opts = { ...AREA_DEFAULTS, ...opts };
@@ -183,6 +189,8 @@ export class AreaBalance {
     this.#stepUp = new Float64Array(m);
     this.#stepDown = new Float64Array(m);
     this.#settle = new Float64Array(m).fill(-Infinity);
+    this.#widenedAt = new Float64Array(m).fill(-Infinity);
+    this.#last = new Float64Array(m * 7).fill(Number.NaN);
   }
 
   /** state: θ of each meter, the two loss terms, then each meter's rate (θ per year) */
@@ -302,6 +310,7 @@ export class AreaBalance {
     const perHour = y / hours / this.#scale;
     this.#meanY = this.#meanY === 0 ? perHour : this.#meanY + 0.01 * (perHour - this.#meanY);
     this.#kf.predict(hours);
+    this.#hours += hours;
     if (perHour < this.opts.lightLoad * this.#meanY) {
       this.skipped++;
       return;
@@ -349,7 +358,10 @@ export class AreaBalance {
       for (let i = 0; i < m; i++) top = Math.max(top, Math.abs((sc[i] as number) / Math.sqrt((inf[i] as number) || 1)));
       for (let i = 0; i < m; i++) {
         const z = Math.abs((sc[i] as number) / Math.sqrt((inf[i] as number) || 1));
-        if (z >= 0.7 * top) this.#kf.inflate(i, this.opts.resetSd ** 2);
+        if (z >= 0.7 * top) {
+          this.#kf.inflate(i, this.opts.resetSd ** 2);
+          this.#widenedAt[i] = k1 * this.opts.bucketMs;
+        }
         sc[i] = 0;
         inf[i] = 0;
       }
@@ -394,6 +406,7 @@ export class AreaBalance {
     for (let i = 0; i < m; i++) {
       if (!((up[i] as number) > A || (down[i] as number) > A)) continue;
       this.#kf.inflate(i, this.opts.resetSd ** 2);
+      this.#widenedAt[i] = atMs;
       this.#settle[i] = atMs + this.opts.stepSettleMs;
       this.stepReopens++;
       // a re-opened meter starts afresh; the others keep their evidence (a collinear neighbour
@@ -475,6 +488,47 @@ export class AreaBalance {
     };
   }
 
+  /**
+   * The standardised innovation of a meter's error estimate since the last call: how far the
+   * estimate of θ now lies from what the last one predicted for now (its level carried along its
+   * rate), in units of the standard deviation the model gives that difference — the prediction's
+   * variance less the current one, i.e. the information gained since. Consecutive estimates of a
+   * filter share most of their data, so change detectors fed the estimates themselves count the
+   * same evidence again every day; these innovations are uncorrelated under the model, which is
+   * what the detectors' run-length tables assume. Signed as the error (θ = 1/(1+e) moves the other
+   * way). Null on the first call, and across a re-open or reset of the meter (the model's own
+   * answer to a change).
+   */
+  innovation(deviceId: string): number | null {
+    const i = this.#index.get(deviceId);
+    if (i === undefined || this.equations === 0) return null;
+    const m = this.#tracks.length;
+    const r = m + 2 + i;
+    const kf = this.#kf;
+    const { theta, variance } = this.#thetaNow(i);
+    const tau = Math.max(0, (this.processedTo - this.#tRef) / YEAR);
+    const L = this.#last;
+    const o = i * 7;
+    const tPrev = L[o] as number;
+    let z: number | null = null;
+    if (Number.isFinite(tPrev) && (this.#widenedAt[i] as number) < tPrev && this.processedTo > tPrev) {
+      const dt = (this.processedTo - tPrev) / YEAR;
+      const dh = this.#hours - (L[o + 6] as number);
+      const pred = (L[o + 1] as number) + dt * (L[o + 3] as number);
+      const vPred = (L[o + 2] as number) + 2 * dt * (L[o + 5] as number) + dt * dt * (L[o + 4] as number) + this.opts.qTheta * dh + (this.opts.qRate * dh * dt * dt) / 3;
+      const v = vPred - variance;
+      if (v > 0) z = -(theta - pred) / Math.sqrt(v);
+    }
+    L[o] = this.processedTo;
+    L[o + 1] = theta;
+    L[o + 2] = variance;
+    L[o + 3] = kf.x[r] as number;
+    L[o + 4] = kf.variance(r);
+    L[o + 5] = kf.covariance(i, r) + tau * kf.variance(r);
+    L[o + 6] = this.#hours;
+    return z;
+  }
+
   /** Widens one meter's uncertainty after evidence of a step (tamper, board swap) so the balance re-learns it fast. */
   reopen(deviceId: string, atMs: number, sd = 0.3): void {
     const i = this.#index.get(deviceId);
@@ -489,6 +543,7 @@ export class AreaBalance {
     this.#reopens = this.#reopens.filter((r) => {
       if (r.at > untilMs) return true;
       this.#kf.inflate(r.i, r.variance);
+      this.#widenedAt[r.i] = untilMs;
       this.unsettledUntil = Math.max(this.unsettledUntil, untilMs + this.opts.settleMs);
       return false;
     });

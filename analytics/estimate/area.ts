@@ -105,7 +105,7 @@ export function createAreaEstimator(site: string, devices: readonly Device[], op
       if (!est) continue;
       const m = mpe.get(d.id) as number;
       const provisional = ts < balance.provisionalUntil(d.id);
-      out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error, provisional, ratePerDay: est.ratePerYear / m / 365, rateSd: est.rateSd / m / 365 });
+      out.sample({ deviceId: d.id, ts, ratio: est.error / m, sd: est.sd / m, error: est.error, provisional, ratePerDay: est.ratePerYear / m / 365, rateSd: est.rateSd / m / 365, innovationZ: balance.innovation(d.id) });
       // a bypass must show on two settled days running: a balance re-learning after a
       // neighbour's step can swing a healthy meter's estimate that far for a day
       const bypass = !provisional && est.error < bypassError && est.error + 3 * est.sd < bypassError / 2;

@@ -30,6 +30,13 @@ export interface ErrorSample {
    */
   ratePerDay?: number;
   rateSd?: number;
+  /**
+   * where the estimates come from a recursive filter and share most of their data from one period
+   * to the next: the period's standardised innovation (what is new in this estimate, signed as the
+   * error, N(0, 1) while nothing changes), for the change detectors to run on instead of the
+   * estimates; null where the filter has just been re-opened
+   */
+  innovationZ?: number | null;
 }
 
 /** A tamper signature (DOMAIN.md §6) seen in one instrument's data. */

@@ -43,8 +43,11 @@ export interface MonitorOptions {
 
 export const MONITOR_DEFAULTS: MonitorOptions = {
   warmup: 14,
-  cusum: { k: 0.5, h: 5 },
-  ewma: { lambda: 0.1, L: 2.814 },
+  // daily periods on thousands of instruments: h 5 and L 2.814 (ARL₀ 465 and 500 periods) would
+  // raise about two false change alerts per instrument-year; h 7 (ARL₀ some ten years per side by
+  // Siegmund's approximation) and L 3.3 keep them to a fraction (README, "Measured")
+  cusum: { k: 0.5, h: 7 },
+  ewma: { lambda: 0.1, L: 3.3 },
   shewhartL: 4,
   trendWindow: 30,
   ownerFavourWeight: 1.25,
@@ -172,7 +175,7 @@ export class InstrumentMonitor {
    * Folds in one period's estimate (event time ms, ratio to MPE, its sd, and the estimator's own
    * rate of change with its sd where its model has one). Returns a new change, if one is detected now.
    */
-  observe(ts: number, r: number, sd: number, rate?: { perDay: number; sd: number }): Change | null {
+  observe(ts: number, r: number, sd: number, rate?: { perDay: number; sd: number }, innovation?: number | null): Change | null {
     this.ts = ts;
     this.telemetry = { r, sd };
     const v = this.verified;
@@ -195,10 +198,15 @@ export class InstrumentMonitor {
       this.#s0 = sd;
       return null;
     }
-    // the reference level is itself an estimate: its uncertainty (s₀) counts as well, or a filter
-    // still converging would look like a change against a reference fixed too early
+    // An estimator that gives its innovations (a recursive filter, whose consecutive estimates
+    // share most of their data) is judged on them: they are independent from period to period, as
+    // the detectors' run lengths assume; the estimates themselves would count the same evidence
+    // every day. A period without one (the filter has just re-opened the instrument) is skipped.
+    if (innovation === null) return null;
+    // Otherwise the reference level is itself an estimate: its uncertainty (s₀) counts as well,
+    // or a filter still converging would look like a change against a reference fixed too early.
     const s = Math.max(Math.sqrt(sd * sd + this.#s0 * this.#s0), 1e-6);
-    let z = (r - this.#r0) / s;
+    let z = innovation !== undefined ? innovation : (r - this.#r0) / s;
     if (Math.sign(z) === this.opts.ownerSign) z *= this.opts.ownerFavourWeight;
     const jump = shewhart(z, this.opts.shewhartL);
     const step = this.#cusum.update(z);

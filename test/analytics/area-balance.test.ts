@@ -141,6 +141,54 @@ describe('AreaBalance on the simulator\'s physics', () => {
   }, 30_000);
 });
 
+describe('AreaBalance innovations', () => {
+  // the day-to-day innovations of healthy meters' estimates, which the change detectors run on:
+  // close to N(0, 1) under the model (not the estimates themselves, which share most of their data
+  // from one day to the next), and uncorrelated from day to day
+  it('are standard and uncorrelated for healthy meters', async () => {
+    const byMeter = new Map<string, number[]>();
+    await throughBalances({ seed: 4, days: 120, areas: 2, meters: [40, 70] }, (head, customers) => [new AreaBalance(head, customers)], (day, fleet, _truth, bySite) => {
+      for (const a of fleet.areas) {
+        const b = bySite.get(a.site)![0]!;
+        for (const d of a.customers) {
+          const z = b.innovation(d.id);
+          if (day > 30 && z !== null) byMeter.set(d.id, [...(byMeter.get(d.id) ?? []), z]);
+        }
+      }
+    });
+    const all = [...byMeter.values()].flat();
+    expect(all.length).toBeGreaterThan(8000);
+    const mean = all.reduce((a, b) => a + b, 0) / all.length;
+    const sd = Math.sqrt(all.reduce((a, b) => a + (b - mean) ** 2, 0) / all.length);
+    expect(Math.abs(mean)).toBeLessThan(0.1);
+    expect(sd).toBeGreaterThan(0.6);
+    expect(sd).toBeLessThan(1.2);
+    // lag-1 autocorrelation pooled over meters: the estimates themselves are near 1
+    let num = 0;
+    let den = 0;
+    for (const zs of byMeter.values()) for (let i = 1; i < zs.length; i++) {
+      num += (zs[i]! - mean) * (zs[i - 1]! - mean);
+      den += (zs[i - 1]! - mean) ** 2;
+    }
+    expect(Math.abs(num / den)).toBeLessThan(0.15);
+  }, 60_000);
+
+  it('show a step in the stepped meter at once', async () => {
+    let max = 0;
+    await throughBalances(
+      { seed: 6, days: 56, areas: 1, meters: [40, 60], faults: [{ kind: 'meter', type: 'step', count: 1, startDay: [50, 50], sizePct: [5, 5] }] },
+      (head, customers) => [new AreaBalance(head, customers, { stepThreshold: Infinity })],
+      (day, _fleet, truth, bySite) => {
+        const b = [...bySite.values()][0]![0]!;
+        const faulty = truth.faulty()[0]!.id;
+        const z = b.innovation(faulty);
+        if (day > 50 && z !== null) max = Math.max(max, Math.abs(z));
+      },
+    );
+    expect(max).toBeGreaterThan(3);
+  }, 30_000);
+});
+
 describe('AreaBalance step CUSUM', () => {
   // one area, one household-sized step of +5 % on day 50, the same readings through the balance
   // with the CUSUM off and on (the default): the day after the step at which the estimate first

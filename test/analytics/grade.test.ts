@@ -106,4 +106,26 @@ describe('InstrumentMonitor change detection', () => {
     expect(found[0]!.at).toBeGreaterThanOrEqual(20 * DAY);
     expect(found[0]!.at).toBeLessThanOrEqual(21 * DAY);
   });
+
+  it('judges a filter by its innovations, not by estimates that repeat the same evidence every day', () => {
+    // a converging filter: its estimate sits 0.85 combined sd from where it settled for two months, while
+    // each day brings nothing new (innovations 0): no change. Read as independent estimates, the
+    // same series would be a drift (the EWMA of a steady 0.85 sd passes its limit).
+    const quiet = new InstrumentMonitor();
+    const asEstimates = new InstrumentMonitor();
+    let fromInnovations = 0;
+    let fromEstimates = 0;
+    for (let i = 0; i < 80; i++) {
+      const r = i < 20 ? 0 : 0.36;
+      if (quiet.observe(i * DAY, r, 0.3, undefined, 0)) fromInnovations++;
+      if (asEstimates.observe(i * DAY, r, 0.3)) fromEstimates++;
+    }
+    expect(fromInnovations).toBe(0);
+    expect(fromEstimates).toBeGreaterThan(0);
+    // innovations that keep saying the error moved up are a change; a day without one (re-opened) is skipped
+    const moving = new InstrumentMonitor();
+    let change = null;
+    for (let i = 0; i < 40 && !change; i++) change = moving.observe(i * DAY, 0, 0.3, undefined, i < 20 ? 0 : i === 25 ? null : 1.5);
+    expect(change?.direction).toBe(1);
+  });
 });
