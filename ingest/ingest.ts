@@ -27,6 +27,8 @@ export interface IngestOptions {
   maxPending?: number;
   /** rows the quarantine table keeps */
   quarantineMaxRows?: number;
+  /** rows the quarantine table keeps per device, within quarantineMaxRows */
+  quarantineMaxRowsPerDevice?: number;
 }
 
 export interface IngestStats {
@@ -38,7 +40,7 @@ export interface IngestStats {
   accepted: number;
   /** readings the store already held (same device and seq): redeliveries */
   duplicates: number;
-  /** quarantined rows per reason (those in the table at start plus those added since) */
+  /** quarantined readings per reason (those in the table at start plus those added since) */
   quarantined: Readonly<Record<RejectReason, number>>;
   /** readings waiting for or in a commit */
   pending: number;
@@ -97,7 +99,11 @@ export function createIngest(options: IngestOptions): Ingest {
   const groupCommitMs = options.groupCommitMs ?? 2;
   const maxBatch = options.maxBatch ?? 1000;
   const maxPending = options.maxPending ?? 20_000;
-  const quarantine = createQuarantine(options.quarantineMaxRows === undefined ? { db: options.quarantineDb } : { db: options.quarantineDb, maxRows: options.quarantineMaxRows });
+  const quarantine = createQuarantine({
+    db: options.quarantineDb,
+    ...(options.quarantineMaxRows === undefined ? {} : { maxRows: options.quarantineMaxRows }),
+    ...(options.quarantineMaxRowsPerDevice === undefined ? {} : { maxRowsPerDevice: options.quarantineMaxRowsPerDevice }),
+  });
 
   const listeners = new Set<AcceptedListener>();
   const devices = new Map<string, DeviceState>();
@@ -234,7 +240,8 @@ export function createIngest(options: IngestOptions): Ingest {
       return enqueue([], [{ deviceId: device.id, region: device.region, topic, payload, reason: s.reason, detail: s.detail, receivedAt }]);
     }
     const parsed = parseReadings(device, topic, payload, receivedAt, clock.now(), limits, ds);
-    counters.received += parsed.accepted.length + parsed.rejected.length;
+    counters.received += parsed.accepted.length;
+    for (const r of parsed.rejected) counters.received += r.readings ?? 1;
     return enqueue(parsed.accepted, parsed.rejected);
   }
 

@@ -32,9 +32,43 @@ export interface Parsed {
   rejected: QuarantineEntry[];
 }
 
-function reject(out: Parsed, device: Device, topic: string, payload: Buffer, receivedAt: number, reason: RejectReason, detail: string): void {
-  out.rejected.push({ deviceId: device.id, region: device.region, topic, payload, reason, detail, receivedAt });
+function reject(out: Parsed, device: Device, topic: string, payload: Buffer, receivedAt: number, reason: RejectReason, detail: string, readings = 1): void {
+  out.rejected.push({ deviceId: device.id, region: device.region, topic, payload, reason, detail, receivedAt, readings });
 }
+
+interface Rejection {
+  reason: RejectReason;
+  detail: string;
+}
+
+/** indices listed in a grouped row's detail at most */
+const MAX_INDICES = 20;
+
+/**
+ * The rejected elements of one batch, one quarantine row per reason: a single element as its own
+ * JSON, several as a JSON array of them with their count, so a batch of 1 000 bad readings is one
+ * row and cannot push a thousand rows of other messages out of the quarantine.
+ */
+function rejectElements(out: Parsed, device: Device, topic: string, receivedAt: number, total: number, bad: readonly { index: number; value: unknown; why: Rejection }[]): void {
+  const byReason = new Map<RejectReason, { index: number; value: unknown; why: Rejection }[]>();
+  for (const b of bad) {
+    const group = byReason.get(b.why.reason);
+    if (group) group.push(b);
+    else byReason.set(b.why.reason, [b]);
+  }
+  for (const [reason, group] of byReason) {
+    const first = group[0] as (typeof group)[number];
+    if (group.length === 1) {
+      reject(out, device, topic, elementJson(first.value), receivedAt, reason, `reading ${first.index} of ${total}: ${first.why.detail}`);
+      continue;
+    }
+    const payload = Buffer.from(`[${group.map((g) => elementJson(g.value).toString('utf8')).join(',')}]`, 'utf8');
+    const at = group.slice(0, MAX_INDICES).map((g) => g.index).join(', ') + (group.length > MAX_INDICES ? ', …' : '');
+    reject(out, device, topic, payload, receivedAt, reason, `${group.length} of ${total} readings (${at}); the first: ${first.why.detail}`, group.length);
+  }
+}
+
+const elementJson = (value: unknown): Buffer => Buffer.from(JSON.stringify(value) ?? 'null', 'utf8');
 
 /**
  * Validates one `readings` message: size, JSON, array or single reading, schema, timestamps.
@@ -62,47 +96,34 @@ export function parseReadings(
     return out;
   }
   if (!Array.isArray(json)) {
-    one(out, device, topic, json, payload, receivedAt, nowMs, limits, state);
+    const why = one(out, device, json, receivedAt, nowMs, limits, state);
+    if (why) reject(out, device, topic, payload, receivedAt, why.reason, why.detail);
     return out;
   }
   if (json.length > limits.maxBatchReadings) {
     reject(out, device, topic, payload, receivedAt, 'ING_BATCH_TOO_LARGE', `${json.length} readings > ${limits.maxBatchReadings}`);
     return out;
   }
-  for (const el of json as unknown[]) one(out, device, topic, el, null, receivedAt, nowMs, limits, state);
+  // A batch's rejected elements are quarantined as their own JSON, so the row shows the culprits, not the batch.
+  const bad: { index: number; value: unknown; why: Rejection }[] = [];
+  const elements = json as unknown[];
+  for (let i = 0; i < elements.length; i++) {
+    const why = one(out, device, elements[i], receivedAt, nowMs, limits, state);
+    if (why) bad.push({ index: i, value: elements[i], why });
+  }
+  if (bad.length > 0) rejectElements(out, device, topic, receivedAt, elements.length, bad);
   return out;
 }
 
-function one(
-  out: Parsed,
-  device: Device,
-  topic: string,
-  value: unknown,
-  raw: Buffer | null,
-  receivedAt: number,
-  nowMs: number,
-  limits: IngestLimits,
-  state: DeviceState,
-): void {
-  // A batch element is quarantined as its own JSON, so the row shows the culprit, not the batch.
-  const rawOf = () => raw ?? Buffer.from(JSON.stringify(value) ?? 'null', 'utf8');
+/** Validates one reading: pushes it to `out.accepted`, or returns why it is rejected. */
+function one(out: Parsed, device: Device, value: unknown, receivedAt: number, nowMs: number, limits: IngestLimits, state: DeviceState): Rejection | null {
   const parsed = READING_SCHEMAS[device.kind].safeParse(value);
-  if (!parsed.success) {
-    const { reason, detail } = classifyIssues(parsed.error.issues);
-    reject(out, device, topic, rawOf(), receivedAt, reason, detail);
-    return;
-  }
+  if (!parsed.success) return classifyIssues(parsed.error.issues);
   const r = parsed.data;
   const future = r.ts > nowMs + limits.futureToleranceMs;
   state.sawTs(r.ts, receivedAt, future);
-  if (future) {
-    reject(out, device, topic, rawOf(), receivedAt, 'ING_TS_FUTURE', `ts ${r.ts} is ${r.ts - nowMs} ms ahead of the platform clock`);
-    return;
-  }
-  if (r.ts < receivedAt - limits.maxAgeMs) {
-    reject(out, device, topic, rawOf(), receivedAt, 'ING_TS_TOO_OLD', `ts ${r.ts} is ${receivedAt - r.ts} ms before receipt`);
-    return;
-  }
+  if (future) return { reason: 'ING_TS_FUTURE', detail: `ts ${r.ts} is ${r.ts - nowMs} ms ahead of the platform clock` };
+  if (r.ts < receivedAt - limits.maxAgeMs) return { reason: 'ING_TS_TOO_OLD', detail: `ts ${r.ts} is ${receivedAt - r.ts} ms before receipt` };
   const fields: Record<string, number> = {};
   const src = r as unknown as Record<string, unknown>;
   for (const f of FIELDS[device.kind]) {
@@ -121,6 +142,7 @@ function one(
     fields,
     events,
   });
+  return null;
 }
 
 /** Validates a `status` message: any JSON object within the size limit. */

@@ -7,17 +7,24 @@ import { REJECT_REASONS, type RejectReason } from './errors.js';
 export const QUARANTINE_PAYLOAD_BYTES = 1024;
 /** rows kept by default */
 export const QUARANTINE_MAX_ROWS = 100_000;
+/** rows kept per device by default: a device's own flood trims its own oldest rows */
+export const QUARANTINE_MAX_ROWS_PER_DEVICE = 1_000;
 
 export interface QuarantineEntry {
   deviceId: string;
   region: Region;
   topic: string;
-  /** the rejected message, or for one element of a batch that element's JSON; truncated on insert */
+  /**
+   * the rejected message; for elements of a batch rejected for one reason, that element's JSON, or
+   * a JSON array of those elements when there are several; truncated on insert
+   */
   payload: Buffer;
   reason: RejectReason;
   detail: string;
   /** ms, broker receive time */
   receivedAt: number;
+  /** readings the row stands for (1 when absent): a batch's elements rejected for one reason share one row */
+  readings?: number;
 }
 
 export interface QuarantineRow {
@@ -33,6 +40,8 @@ export interface QuarantineRow {
   detail: string;
   /** ms */
   receivedAt: number;
+  /** readings the row stands for */
+  readings: number;
 }
 
 export interface QuarantineQuery {
@@ -54,16 +63,18 @@ export interface QuarantineOptions {
   db: Db;
   /** rows kept; the oldest go first */
   maxRows?: number;
+  /** rows kept per device, within maxRows; a device's oldest go first */
+  maxRowsPerDevice?: number;
 }
 
 export interface Quarantine {
   /** creates the table and seeds the counters from it */
   start(): void;
-  /** inserts entries and trims to maxRows, in one transaction */
+  /** inserts entries and trims to maxRowsPerDevice and maxRows, in one transaction */
   add(entries: readonly QuarantineEntry[]): void;
   /** newest first, keyset-paged */
   list(q: QuarantineQuery): QuarantinePage;
-  /** rows quarantined per reason: those in the table at start plus those added since */
+  /** readings quarantined per reason: those in the table at start plus those added since */
   counts(): Readonly<Record<RejectReason, number>>;
   close(): void;
 }
@@ -78,6 +89,7 @@ interface Row {
   reason: string;
   detail: string;
   received_at: number;
+  readings: number;
 }
 
 const SCHEMA = `
@@ -90,7 +102,8 @@ CREATE TABLE IF NOT EXISTS quarantine (
   payload_bytes INTEGER NOT NULL,
   reason TEXT NOT NULL,
   detail TEXT NOT NULL,
-  received_at INTEGER NOT NULL
+  received_at INTEGER NOT NULL,
+  readings INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS quarantine_device ON quarantine(device_id, id);
 CREATE INDEX IF NOT EXISTS quarantine_reason ON quarantine(reason, id);
@@ -112,41 +125,64 @@ const toRow = (r: Row): QuarantineRow => ({
   reason: r.reason as RejectReason,
   detail: r.detail,
   receivedAt: r.received_at,
+  readings: r.readings,
 });
 
 /**
- * Rejected readings, kept for inspection. The table is bounded: every insert transaction also
- * deletes the rows more than maxRows behind the newest id, so the table never holds more than
- * maxRows rows even under a flood of bad messages, and no separate cleanup job is needed.
+ * Rejected readings, kept for inspection. The table is bounded twice, in every insert
+ * transaction, so no separate cleanup job is needed:
+ * - each device keeps at most maxRowsPerDevice rows, its oldest deleted first, so a device that
+ *   floods the quarantine trims its own history and not that of the others;
+ * - the table keeps at most maxRows rows, the oldest deleted first, whatever the devices.
+ * A batch whose elements are rejected takes one row per reason with the count of readings
+ * (ingest/parse.ts), not one row per element, so a message adds a handful of rows at most.
  * Ids grow monotonically (rowids above the current maximum; the newest row is never deleted),
- * which is what both the trimming and the keyset paging rely on.
+ * which is what the keyset paging relies on.
  */
 export function createQuarantine(options: QuarantineOptions): Quarantine {
   const { db } = options;
   const maxRows = options.maxRows ?? QUARANTINE_MAX_ROWS;
+  const maxRowsPerDevice = Math.min(options.maxRowsPerDevice ?? QUARANTINE_MAX_ROWS_PER_DEVICE, maxRows);
   const counts = zeroCounts();
-  let st: { insert: Statement; trim: Statement } | null = null;
-  let insertMany: ((entries: readonly QuarantineEntry[]) => void) | null = null;
+  let st: { insert: Statement } | null = null;
+  let insertMany: ((entries: readonly QuarantineEntry[]) => number) | null = null;
+  /** rows in the table, counted at start and kept since */
+  let rows = 0;
   let closed = false;
 
   function start(): void {
     if (st || closed) return;
     db.exec(SCHEMA);
-    for (const { reason, n } of db.prepare(`SELECT reason, count(*) AS n FROM quarantine GROUP BY reason`).all() as { reason: string; n: number }[]) {
+    // a table made before rows carried a count of readings: each of its rows was one reading
+    const columns = db.prepare(`SELECT name FROM pragma_table_info('quarantine')`).pluck().all() as string[];
+    if (!columns.includes('readings')) db.exec(`ALTER TABLE quarantine ADD COLUMN readings INTEGER NOT NULL DEFAULT 1`);
+    for (const { reason, n } of db.prepare(`SELECT reason, sum(readings) AS n FROM quarantine GROUP BY reason`).all() as { reason: string; n: number }[]) {
       if (reason in counts) counts[reason as RejectReason] += n;
     }
+    rows = db.prepare(`SELECT count(*) FROM quarantine`).pluck().get() as number;
     const s = {
-      insert: db.prepare(`INSERT INTO quarantine (device_id, region, topic, payload, payload_bytes, reason, detail, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-      trim: db.prepare(`DELETE FROM quarantine WHERE id <= ?`),
+      insert: db.prepare(`INSERT INTO quarantine (device_id, region, topic, payload, payload_bytes, reason, detail, received_at, readings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // the id of a device's newest row beyond its allowance, through the (device_id, id) index
+      deviceCut: db.prepare(`SELECT id FROM quarantine WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?`).pluck(),
+      trimDevice: db.prepare(`DELETE FROM quarantine WHERE device_id = ? AND id <= ?`),
+      trimOldest: db.prepare(`DELETE FROM quarantine WHERE id IN (SELECT id FROM quarantine ORDER BY id LIMIT ?)`),
     };
     st = s;
     insertMany = db.transaction((entries: readonly QuarantineEntry[]) => {
-      let last = 0;
+      let n = rows;
+      const devices = new Set<string>();
       for (const e of entries) {
         const kept = e.payload.length > QUARANTINE_PAYLOAD_BYTES ? e.payload.subarray(0, QUARANTINE_PAYLOAD_BYTES) : e.payload;
-        last = Number(s.insert.run(e.deviceId, e.region, e.topic, kept, e.payload.length, e.reason, e.detail, e.receivedAt).lastInsertRowid);
+        s.insert.run(e.deviceId, e.region, e.topic, kept, e.payload.length, e.reason, e.detail, e.receivedAt, e.readings ?? 1);
+        devices.add(e.deviceId);
+        n++;
       }
-      if (last > maxRows) s.trim.run(last - maxRows);
+      for (const d of devices) {
+        const cut = s.deviceCut.get(d, maxRowsPerDevice) as number | undefined;
+        if (cut !== undefined) n -= s.trimDevice.run(d, cut).changes;
+      }
+      if (n > maxRows) n -= s.trimOldest.run(n - maxRows).changes;
+      return n;
     });
   }
 
@@ -155,9 +191,9 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
     add(entries) {
       if (entries.length === 0) return;
       if (!insertMany) throw new Error('quarantine is not started');
-      insertMany(entries);
       // counted only once the transaction committed
-      for (const e of entries) counts[e.reason] += 1;
+      rows = insertMany(entries);
+      for (const e of entries) counts[e.reason] += e.readings ?? 1;
     },
     list(q) {
       if (!st) throw new Error('quarantine is not started');

@@ -139,6 +139,41 @@ describe('ingest', () => {
     expect(ingest.stats()).toMatchObject({ received: 3, accepted: 2 });
   });
 
+  it('quarantines the bad elements of a batch as one row per reason, with their count', async () => {
+    await ingest.close();
+    ingest = make({ limits: { maxPayloadBytes: 1 << 20 } });
+    const batch: unknown[] = [];
+    for (let i = 0; i < 1000; i++) batch.push(i % 10 === 0 ? goodReading.meter(i) : i % 2 ? { seq: i } : goodReading.meter(i, NOW + 10 * 60_000));
+    await ingest.accept(METER, 'readings', TOPIC, json(batch), NOW);
+    const rows = quarantined();
+    expect(rows.map((r) => [r.reason, r.readings])).toEqual([
+      ['ING_TS_FUTURE', 400],
+      ['ING_SCHEMA_INVALID', 500],
+    ]);
+    const schema = rows[1];
+    expect(schema?.detail).toMatch(/^500 of 1000 readings \(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31, 33, 35, 37, 39, …\); the first: /);
+    expect(schema?.payload.startsWith('[{"seq":1},{"seq":3},')).toBe(true);
+    expect(schema?.payload.length).toBe(1024); // the first 1 KiB of the rejected elements
+    expect(ingest.stats()).toMatchObject({ received: 1000, accepted: 100 });
+    expect(ingest.stats().quarantined).toMatchObject({ ING_TS_FUTURE: 400, ING_SCHEMA_INVALID: 500 });
+  });
+
+  it("keeps one device's quarantine record while another device floods the quarantine", async () => {
+    await ingest.close();
+    ingest = make({ quarantineMaxRows: 100, quarantineMaxRowsPerDevice: 20 });
+    await ingest.accept(METER, 'readings', TOPIC, Buffer.from('{"ts": 17'), NOW);
+    const flooder = device('m-9', 'meter');
+    // 300 messages, each a batch of bad readings of two kinds, each kind with several bad elements
+    for (let m = 0; m < 300; m++) {
+      const batch = [{ seq: m }, { seq: m, x: 1 }, goodReading.meter(m, NOW + 10 * 60_000), goodReading.meter(m + 1, NOW + 10 * 60_000)];
+      await ingest.accept(flooder, 'readings', 'devices/m-9/readings', json(batch), NOW);
+    }
+    const mine = ingest.quarantine.list({ limit: 100, deviceId: 'm-1' }).items;
+    expect(mine.map((r) => [r.reason, r.payload])).toEqual([['ING_JSON_MALFORMED', '{"ts": 17']]);
+    expect(ingest.quarantine.list({ limit: 100, deviceId: 'm-9' }).items).toHaveLength(20);
+    expect(ingest.stats().quarantined).toMatchObject({ ING_JSON_MALFORMED: 1, ING_SCHEMA_INVALID: 600, ING_TS_FUTURE: 600 });
+  });
+
   it('counts duplicates and passes only new readings on', async () => {
     await ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(1), goodReading.meter(2)]), NOW);
     await ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(2), goodReading.meter(3)]), NOW);
