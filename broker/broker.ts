@@ -147,6 +147,18 @@ export function createBroker(opts: BrokerOptions): Broker {
     guard.maxBytes = limits.maxPacketBytes;
     guards.delete(client.conn);
   });
+  // a suspended device, or one whose secret was rotated, must not keep the connection it has
+  const connected = new Map<string, Client>();
+  aedes.on('client', (client) => connected.set(client.id, client));
+  aedes.on('clientDisconnect', (client) => {
+    if (connected.get(client.id) === client) connected.delete(client.id);
+  });
+  const unwatch = opts.registry.onDeviceChange?.((deviceId) => {
+    const client = connected.get(deviceId);
+    if (!client) return;
+    logger.info({ deviceId }, 'device credentials or status changed: connection closed');
+    client.close();
+  });
   const servers: Server[] = [];
   let started: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
@@ -221,6 +233,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   }
 
   async function shutdown(): Promise<void> {
+    unwatch?.();
     const serversClosed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     if (started !== null) {
       await started.catch(() => undefined);

@@ -6,6 +6,11 @@ import { deviceTopics, type DeviceTopics } from './topics.js';
 export interface DeviceAuthenticator {
   /** Resolves to the device when the id exists, is active and the secret matches; null otherwise. */
   authenticateDevice(id: string, secret: string): Promise<Device | null>;
+  /**
+   * Tells the broker when a device's status or secret changes, so a connection made with the old
+   * ones is closed (CONNECT then checks afresh); returns the unsubscribe function.
+   */
+  onDeviceChange?(listener: (deviceId: string) => void): () => void;
 }
 
 /** An internal client (ingest workers, alerting, the dashboard's live view). */

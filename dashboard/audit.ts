@@ -2,7 +2,7 @@ import type { Clock } from '../lib/clock.js';
 import { openDb, pageById, type Db } from '../lib/sqlite.js';
 
 /** What the audit log records: every login attempt and every change of state a person makes. */
-export const AUDIT_ACTIONS = ['login', 'login_failed', 'logout', 'alert_ack', 'alert_resolve', 'user_add', 'device_add', 'device_import'] as const;
+export const AUDIT_ACTIONS = ['login', 'login_failed', 'logout', 'alert_ack', 'alert_resolve', 'user_add', 'user_update', 'password_change', 'device_add', 'device_import', 'device_status', 'device_secret'] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {

@@ -108,6 +108,25 @@ export const UserBody = z.strictObject({
   displayName: z.string().max(64).optional(),
 });
 
+export const DeviceStatusBody = z.strictObject({
+  /** suspended: refused at CONNECT and disconnected now; replaced: retired from service */
+  status: z.enum(['active', 'suspended', 'replaced']),
+});
+
+export const UserParams = z.strictObject({ username: z.string().regex(/^[a-z0-9_.-]{2,32}$/) });
+
+export const UserUpdateBody = z
+  .strictObject({
+    disabled: z.boolean().optional(),
+    password: z.string().min(10).max(200).optional(),
+  })
+  .refine((b) => b.disabled !== undefined || b.password !== undefined, { message: 'give disabled or password' });
+
+export const PasswordChangeBody = z.strictObject({
+  current: z.string().min(1).max(200),
+  password: z.string().min(10).max(200),
+});
+
 export const AuditQuery = z.strictObject({
   limit: limit(AUDIT_PAGE.max, AUDIT_PAGE.default),
   cursor: idCursor,

@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS users (
   role TEXT NOT NULL,
   regions TEXT NOT NULL,
   display_name TEXT,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS sessions (
   token_hash TEXT PRIMARY KEY,
@@ -111,6 +112,10 @@ export class Registry {
     this.#db = db;
     this.#now = now;
     db.exec(SCHEMA);
+    // registries created before users could be disabled
+    if (!(db.prepare(`SELECT name FROM pragma_table_info('users')`).all() as { name: string }[]).some((c) => c.name === 'disabled')) {
+      db.exec(`ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0`);
+    }
     this.#st = {
       insertDevice: db.prepare(`INSERT INTO devices (id, kind, model, accuracy_class, region, site, role, install_date, params, secret_hash, status, created_at)
         VALUES (@id, @kind, @model, @accuracyClass, @region, @site, @role, @installDate, @params, @secretHash, 'active', @createdAt)`),
@@ -120,12 +125,15 @@ export class Registry {
           site=excluded.site, role=excluded.role, install_date=excluded.install_date, params=excluded.params, secret_hash=excluded.secret_hash`),
       getDevice: db.prepare(`SELECT * FROM devices WHERE id = ?`),
       setStatus: db.prepare(`UPDATE devices SET status = ? WHERE id = ?`),
+      setSecret: db.prepare(`UPDATE devices SET secret_hash = ? WHERE id = ?`),
+      setDisabled: db.prepare(`UPDATE users SET disabled = ? WHERE username = ?`),
+      endSessions: db.prepare(`DELETE FROM sessions WHERE username = ?`),
       insertUser: db.prepare(`INSERT INTO users (username, password_hash, role, regions, display_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`),
       getUser: db.prepare(`SELECT * FROM users WHERE username = ?`),
       setPassword: db.prepare(`UPDATE users SET password_hash = ? WHERE username = ?`),
       countUsers: db.prepare(`SELECT count(*) AS n FROM users`),
       insertSession: db.prepare(`INSERT INTO sessions (token_hash, username, expires_at) VALUES (?, ?, ?)`),
-      getSession: db.prepare(`SELECT s.expires_at, u.* FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ?`),
+      getSession: db.prepare(`SELECT s.expires_at, u.* FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ? AND u.disabled = 0`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE token_hash = ?`),
       purgeSessions: db.prepare(`DELETE FROM sessions WHERE expires_at < ?`),
     };
@@ -181,6 +189,30 @@ export class Registry {
   setDeviceStatus(id: string, status: Device['status']): void {
     if (this.#st.setStatus.run(status, id).changes === 0) throw RegistryErrors.make('REG_DEVICE_NOT_FOUND', id);
     this.#cache.delete(id);
+    this.#changed(id);
+  }
+
+  /** Issues a new secret for a device (the old one stops working at once); shown only now. */
+  rotateDeviceSecret(id: string): string {
+    const secret = newSecret();
+    if (this.#st.setSecret.run(hashSecret(secret, DEVICE_SECRET_COST), id).changes === 0) throw RegistryErrors.make('REG_DEVICE_NOT_FOUND', id);
+    this.#cache.delete(id);
+    this.#changed(id);
+    return secret;
+  }
+
+  readonly #listeners = new Set<(deviceId: string) => void>();
+  /**
+   * Called after a device's credentials or status change: a live connection made with the old
+   * ones must not outlast them (the broker closes it; CONNECT then checks afresh).
+   */
+  onDeviceChange(l: (deviceId: string) => void): () => void {
+    this.#listeners.add(l);
+    return () => this.#listeners.delete(l);
+  }
+
+  #changed(id: string): void {
+    for (const l of this.#listeners) l(id);
   }
 
   /** Keyset-paged list ordered by id. */
@@ -230,16 +262,36 @@ export class Registry {
     return (this.#st.countUsers.get() as { n: number }).n;
   }
 
+  /** Sets a user's password and ends their sessions (a password changed because it leaked must not leave one open). */
   setPassword(username: string, password: string): void {
-    this.#st.setPassword.run(hashSecret(password, PASSWORD_COST), username);
+    if (this.#st.setPassword.run(hashSecret(password, PASSWORD_COST), username).changes === 0) throw RegistryErrors.make('REG_USER_NOT_FOUND', username);
+    this.#st.endSessions.run(username);
+  }
+
+  /** Disables (or re-enables) a user: a disabled user cannot log in and their sessions end at once. */
+  setUserDisabled(username: string, disabled: boolean): void {
+    if (this.#st.setDisabled.run(disabled ? 1 : 0, username).changes === 0) throw RegistryErrors.make('REG_USER_NOT_FOUND', username);
+    if (disabled) this.#st.endSessions.run(username);
+  }
+
+  getUser(username: string): (User & { disabled: boolean }) | null {
+    const r = this.#st.getUser.get(username) as { username: string; role: Role; regions: string; display_name: string | null; disabled: number } | undefined;
+    return r ? { username: r.username, role: r.role, regions: JSON.parse(r.regions) as Region[], displayName: r.display_name, disabled: r.disabled === 1 } : null;
+  }
+
+  /** Checks a user's current password (for a change of one's own password) without opening a session. */
+  async checkPassword(username: string, password: string): Promise<boolean> {
+    const row = this.#st.getUser.get(username) as { password_hash: string; disabled: number } | undefined;
+    const ok = await verifySecret(password, row?.password_hash ?? dummy());
+    return ok && row !== undefined && row.disabled === 0;
   }
 
   /** Verifies a password and opens a session; resolves to a bearer token, or null. */
   async login(username: string, password: string, ttlMs = 12 * 3600_000): Promise<{ token: string; user: User } | null> {
-    const row = this.#st.getUser.get(username) as { password_hash: string } | undefined;
+    const row = this.#st.getUser.get(username) as { password_hash: string; disabled: number } | undefined;
     // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
     const ok = await verifySecret(password, row?.password_hash ?? dummy());
-    if (!row || !ok) return null;
+    if (!row || !ok || row.disabled === 1) return null;
     const token = randomBytes(32).toString('base64url');
     this.#st.purgeSessions.run(this.#now());
     this.#st.insertSession.run(sha256(token), username, this.#now() + ttlMs);

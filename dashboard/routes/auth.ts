@@ -6,7 +6,7 @@ import { bearerToken } from '../auth.js';
 import { DashboardErrors } from '../errors.js';
 import type { AuditLog } from '../audit.js';
 import type { LoginLimiter } from '../login-limiter.js';
-import { LoginBody } from '../schemas.js';
+import { LoginBody, PasswordChangeBody } from '../schemas.js';
 
 export interface AuthDeps {
   registry: Registry;
@@ -61,6 +61,30 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
     audit.record({ actor: username, action: 'login', target: 'session', ip: request.ip });
     const { user } = session;
     return { token: session.token, user: { username: user.username, role: user.role, regions: user.regions } };
+  });
+
+  app.post('/api/auth/password', { config: { roles: ROLES }, schema: { tags: ['auth'], summary: 'change your own password; every session of yours ends, this one too', body: PasswordChangeBody } }, async (request, reply) => {
+    const username = request.user?.username ?? '';
+    const key = `${request.ip}\u0000${username}`;
+    const wait = Math.max(limiter.retryAfter(key), ipLimiter.retryAfter(request.ip));
+    if (wait > 0) throw DashboardErrors.make('DSH_LOGIN_RATE_LIMITED', wait);
+    if (checking >= maxConcurrent) throw DashboardErrors.make('DSH_BUSY', 1000);
+    checking++;
+    let ok: boolean;
+    try {
+      ok = await registry.checkPassword(username, request.body.current);
+    } finally {
+      checking--;
+    }
+    if (!ok) {
+      limiter.fail(key);
+      ipLimiter.fail(request.ip);
+      audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip, detail: 'password change: wrong current password' });
+      throw DashboardErrors.make('DSH_LOGIN_FAILED');
+    }
+    registry.setPassword(username, request.body.password);
+    audit.record({ actor: username, action: 'password_change', target: `user:${username}`, ip: request.ip });
+    return reply.code(204).send();
   });
 
   app.post('/api/auth/logout', { config: { roles: ROLES }, schema: { tags: ['auth'], summary: 'close this session' } }, async (request, reply) => {

@@ -5,7 +5,7 @@ import { importDevicesCsv } from '../../registry/csv-import.js';
 import type { AuditLog } from '../audit.js';
 import { canSee, scopeOf, userOf } from '../auth.js';
 import { DashboardErrors } from '../errors.js';
-import { DeviceListQuery, DeviceParams } from '../schemas.js';
+import { DeviceListQuery, DeviceParams, DeviceStatusBody } from '../schemas.js';
 
 export interface DevicesDeps {
   registry: Registry;
@@ -50,6 +50,29 @@ export const deviceRoutes: FastifyPluginAsyncZod<DevicesDeps> = async (app, { re
       request.log.info({ deviceId: device.id, by: userOf(request).username }, 'device added');
       audit.record({ actor: userOf(request).username, action: 'device_add', target: `device:${device.id}`, ip: request.ip });
       return reply.code(201).send({ id: device.id, secret });
+    },
+  );
+
+  app.patch(
+    '/api/devices/:id',
+    { config: { roles: ['admin'] }, schema: { tags: ['devices'], summary: 'suspend, reactivate or retire a device; a suspended device is disconnected and refused at CONNECT', params: DeviceParams, body: DeviceStatusBody } },
+    async (request) => {
+      const { id } = request.params;
+      registry.setDeviceStatus(id, request.body.status);
+      audit.record({ actor: userOf(request).username, action: 'device_status', target: `device:${id}`, ip: request.ip, detail: request.body.status });
+      request.log.info({ deviceId: id, status: request.body.status, by: userOf(request).username }, 'device status changed');
+      return registry.getDevice(id);
+    },
+  );
+
+  app.post(
+    '/api/devices/:id/secret',
+    { config: { roles: ['admin'] }, schema: { tags: ['devices'], summary: 'issue a new secret (the old one stops working and the device is disconnected); shown only in this answer', params: DeviceParams } },
+    async (request) => {
+      const { id } = request.params;
+      const secret = registry.rotateDeviceSecret(id);
+      audit.record({ actor: userOf(request).username, action: 'device_secret', target: `device:${id}`, ip: request.ip });
+      return { id, secret };
     },
   );
 

@@ -124,6 +124,25 @@ describe('authentication', () => {
     await expect(connect(port, { clientId: a.id, username: a.id, password: a.secret })).rejects.toMatchObject({ code: 4 });
   });
 
+  it('disconnects a device that is suspended while connected, and refuses it until reactivated', async () => {
+    const c = await device(a);
+    const other = await device(b);
+    registry.setDeviceStatus(a.id, 'suspended');
+    expect(await closedWithin(c, 2000)).toBe('closed');
+    expect(await closedWithin(other, 200)).toBe('open');
+    await expect(connect(port, { clientId: a.id, username: a.id, password: a.secret })).rejects.toMatchObject({ code: 4 });
+    registry.setDeviceStatus(a.id, 'active');
+    clients.push(await connect(port, { clientId: a.id, username: a.id, password: a.secret }));
+  });
+
+  it('disconnects a device whose secret is rotated; the old secret no longer connects, the new one does', async () => {
+    const c = await device(a);
+    const secret = registry.rotateDeviceSecret(a.id);
+    expect(await closedWithin(c, 2000)).toBe('closed');
+    await expect(connect(port, { clientId: a.id, username: a.id, password: a.secret })).rejects.toMatchObject({ code: 4 });
+    clients.push(await connect(port, { clientId: a.id, username: a.id, password: secret }));
+  });
+
   it('authenticates service accounts by secret and binds their client ids to the account name', async () => {
     const s = await connect(port, { clientId: `${SERVICE.username}-alerts`, username: SERVICE.username, password: SERVICE.secret });
     clients.push(s);

@@ -174,3 +174,46 @@ describe('HTTP connections', () => {
     }
   });
 });
+
+describe('user lifecycle', () => {
+  it('an admin disables a user: their sessions end and they cannot log in until re-enabled', async () => {
+    const g = await makeFixture();
+    try {
+      const app = g.dashboard.app;
+      const login = () => app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'insp-js', password: PASSWORD } });
+      const token = (await login()).json<{ token: string }>().token;
+      const off = await app.inject({ method: 'PATCH', url: '/api/users/insp-js', headers: g.auth('admin'), payload: { disabled: true } });
+      expect(off.statusCode).toBe(200);
+      expect(off.json()).toMatchObject({ username: 'insp-js', disabled: true });
+      expect((await app.inject({ method: 'GET', url: '/api/devices', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(401);
+      expect((await login()).statusCode).toBe(401);
+      await app.inject({ method: 'PATCH', url: '/api/users/insp-js', headers: g.auth('admin'), payload: { disabled: false } });
+      expect((await login()).statusCode).toBe(200);
+      expect((await app.inject({ method: 'PATCH', url: '/api/users/insp-js', headers: g.auth('reg-sh'), payload: { disabled: true } })).statusCode).toBe(403);
+      expect((await app.inject({ method: 'PATCH', url: '/api/users/admin', headers: g.auth('admin'), payload: { disabled: true } })).statusCode).toBe(400);
+      expect((await app.inject({ method: 'PATCH', url: '/api/users/nobody', headers: g.auth('admin'), payload: { disabled: true } })).statusCode).toBe(404);
+      expect(g.dashboard.audit.list({ limit: 10, action: 'user_update' }).items).toHaveLength(2);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('a user changes their own password: every session of theirs ends, the new password works', async () => {
+    const g = await makeFixture();
+    try {
+      const app = g.dashboard.app;
+      const token = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'reg-sh', password: PASSWORD } })).json<{ token: string }>().token;
+      const headers = { authorization: `Bearer ${token}` };
+      const wrong = await app.inject({ method: 'POST', url: '/api/auth/password', headers, payload: { current: 'not it at all', password: 'a brand new passphrase' } });
+      expect(wrong.statusCode).toBe(401);
+      const ok = await app.inject({ method: 'POST', url: '/api/auth/password', headers, payload: { current: PASSWORD, password: 'a brand new passphrase' } });
+      expect(ok.statusCode).toBe(204);
+      expect((await app.inject({ method: 'GET', url: '/api/devices', headers })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'GET', url: '/api/devices', headers: g.auth('reg-sh') })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'reg-sh', password: 'a brand new passphrase' } })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'reg-sh', password: PASSWORD } })).statusCode).toBe(401);
+    } finally {
+      await g.close();
+    }
+  });
+});

@@ -109,3 +109,33 @@ describe('GET /api/devices paging and filters', () => {
     expect(kind.json().error.message).toMatch(/^invalid request: querystring\.kind: /);
   });
 });
+
+describe('device lifecycle', () => {
+  it('suspends and reactivates a device (admin only, audited); a suspended device cannot authenticate', async () => {
+    const { secret } = f.registry.addDevice({ ...NEW, id: 'd-sh-life' });
+    const asReg = await f.dashboard.app.inject({ method: 'PATCH', url: '/api/devices/d-sh-life', headers: f.auth('reg-sh'), payload: { status: 'suspended' } });
+    expect(asReg.statusCode).toBe(403);
+    const res = await f.dashboard.app.inject({ method: 'PATCH', url: '/api/devices/d-sh-life', headers: f.auth('admin'), payload: { status: 'suspended' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ id: 'd-sh-life', status: 'suspended' });
+    expect(await f.registry.authenticateDevice('d-sh-life', secret)).toBeNull();
+    expect(f.dashboard.audit.list({ limit: 10, action: 'device_status' }).items[0]).toMatchObject({ actor: 'admin', target: 'device:d-sh-life', detail: 'suspended' });
+    await f.dashboard.app.inject({ method: 'PATCH', url: '/api/devices/d-sh-life', headers: f.auth('admin'), payload: { status: 'active' } });
+    expect(await f.registry.authenticateDevice('d-sh-life', secret)).not.toBeNull();
+    const unknown = await f.dashboard.app.inject({ method: 'PATCH', url: '/api/devices/nope-1', headers: f.auth('admin'), payload: { status: 'suspended' } });
+    expect(unknown.statusCode).toBe(404);
+    const bad = await f.dashboard.app.inject({ method: 'PATCH', url: '/api/devices/d-sh-life', headers: f.auth('admin'), payload: { status: 'gone' } });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it('rotates a device secret: the new one works, the old one no longer does', async () => {
+    const { secret: old } = f.registry.addDevice({ ...NEW, id: 'd-sh-rot' });
+    const res = await f.dashboard.app.inject({ method: 'POST', url: '/api/devices/d-sh-rot/secret', headers: f.auth('admin') });
+    expect(res.statusCode).toBe(200);
+    const { secret } = res.json<{ secret: string }>();
+    expect(secret).not.toBe(old);
+    expect(await f.registry.authenticateDevice('d-sh-rot', secret)).not.toBeNull();
+    expect(await f.registry.authenticateDevice('d-sh-rot', old)).toBeNull();
+    expect((await f.dashboard.app.inject({ method: 'POST', url: '/api/devices/d-sh-rot/secret', headers: f.auth('reg-sh') })).statusCode).toBe(403);
+  });
+});
