@@ -83,9 +83,70 @@ devices
     }
   });
 
-program
-  .command('users')
-  .description('manage users')
+devices
+  .command('status')
+  .description('suspend, reactivate or retire a device (from the CLI it applies at the device\'s next CONNECT; the API also disconnects it at once)')
+  .argument('<id>')
+  .argument('<status>', 'active | suspended | replaced')
+  .action(async (id: string, status: string) => {
+    const { openRegistry } = await import('./registry.js');
+    if (status !== 'active' && status !== 'suspended' && status !== 'replaced') throw new Error(`status ${status}: one of active, suspended, replaced`);
+    const reg = openRegistry(loadConfig().DATA_DIR);
+    try {
+      reg.registry.setDeviceStatus(id, status);
+      print(reg.registry.getDevice(id));
+    } finally {
+      reg.close();
+    }
+  });
+devices
+  .command('rotate-secret')
+  .description('issue a new secret for a device (the old one stops working); prints it once')
+  .argument('<id>')
+  .action(async (id: string) => {
+    const { openRegistry } = await import('./registry.js');
+    const reg = openRegistry(loadConfig().DATA_DIR);
+    try {
+      print({ id, secret: reg.registry.rotateDeviceSecret(id) });
+    } finally {
+      reg.close();
+    }
+  });
+
+const users = program.command('users').description('manage users');
+for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+  users
+    .command(name)
+    .description(disabled ? 'disable a user: no login, sessions end' : 'enable a disabled user again')
+    .argument('<username>')
+    .action(async (username: string) => {
+      const { openRegistry } = await import('./registry.js');
+      const reg = openRegistry(loadConfig().DATA_DIR);
+      try {
+        reg.registry.setUserDisabled(username, disabled);
+        print(reg.registry.getUser(username));
+      } finally {
+        reg.close();
+      }
+    });
+}
+users
+  .command('password')
+  .description('set a new random password for a user (their sessions end); prints it once')
+  .argument('<username>')
+  .action(async (username: string) => {
+    const { openRegistry } = await import('./registry.js');
+    const { newSecret } = await import('../registry/secrets.js');
+    const reg = openRegistry(loadConfig().DATA_DIR);
+    try {
+      const password = newSecret();
+      reg.registry.setPassword(username, password);
+      print({ username, password });
+    } finally {
+      reg.close();
+    }
+  });
+users
   .command('add')
   .requiredOption('--username <name>')
   .requiredOption('--role <role>', 'admin | regulator | inspector')

@@ -27,6 +27,25 @@ describe('the driftwatch command', () => {
     db.close();
   });
 
+  it('suspends a device and rotates its secret; disables, enables and resets a user', async () => {
+    const cli = async (...args: string[]) => JSON.parse((await run(process.execPath, [CLI, ...args], { env })).stdout) as Record<string, unknown>;
+    const { secret: old } = (await cli('devices', 'add', '--id', 'ZJ-M001-S02', '--kind', 'scale', '--model', 'ACS-30', '--class', 'III', '--region', 'ZJ', '--site', 'ZJ-M001', '--role', 'trade')) as { secret: string };
+    expect(await cli('devices', 'status', 'ZJ-M001-S02', 'suspended')).toMatchObject({ id: 'ZJ-M001-S02', status: 'suspended' });
+    const { secret } = (await cli('devices', 'rotate-secret', 'ZJ-M001-S02')) as { secret: string };
+    await cli('devices', 'status', 'ZJ-M001-S02', 'active');
+    await cli('users', 'add', '--username', 'insp-zj', '--role', 'inspector', '--regions', 'ZJ');
+    expect(await cli('users', 'disable', 'insp-zj')).toMatchObject({ username: 'insp-zj', disabled: true });
+    expect(await cli('users', 'enable', 'insp-zj')).toMatchObject({ disabled: false });
+    const { password } = (await cli('users', 'password', 'insp-zj')) as { password: string };
+    const db = openDb(join(dataDir, 'registry.db'));
+    const reg = new Registry(db);
+    expect(await reg.authenticateDevice('ZJ-M001-S02', secret)).not.toBeNull();
+    expect(await reg.authenticateDevice('ZJ-M001-S02', old)).toBeNull();
+    expect(await reg.login('insp-zj', password)).not.toBeNull();
+    db.close();
+    await expect(run(process.execPath, [CLI, 'devices', 'status', 'ZJ-M001-S02', 'gone'], { env })).rejects.toMatchObject({ code: 1 });
+  });
+
   it('imports a CSV with a per-row report and a non-zero exit when a row fails', async () => {
     const csv = join(dataDir, 'devices.csv');
     writeFileSync(csv, 'id,kind,model,accuracyClass,region,site,role,installDate\nAH-A002-M001,meter,DDZY-1,2,AH,AH-A002,customer,2021-06-01\nAH-A002-M002,meter,DDZY-1,2,XX,AH-A002,customer,2021-06-01\nAH-A002-M003,meter,DDZY-1,2,AH,AH-A002,customer,2021-06-01\n');
