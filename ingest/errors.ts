@@ -14,6 +14,7 @@ export const IngestErrors = errorTable({
   ING_TS_TOO_OLD: { message: 'reading timestamp is older than the backfill window', status: 422 },
   ING_BATCH_TOO_LARGE: { message: 'batch holds more readings than the ingest limit', status: 413 },
   ING_STATUS_INVALID: { message: 'status payload is not a JSON object', status: 400 },
+  ING_SEQ_REUSED: { message: 'reading reuses a sequence number already stored with a different reading', status: 409 },
   ING_STORE_FAILED: { message: 'the telemetry store failed to persist readings', status: 503 },
   ING_NOT_RUNNING: { message: 'ingest is not started or already closed', status: 503 },
 });
@@ -30,5 +31,6 @@ export const REJECT_REASONS = [
   'ING_TS_TOO_OLD',
   'ING_BATCH_TOO_LARGE',
   'ING_STATUS_INVALID',
+  'ING_SEQ_REUSED',
 ] as const satisfies readonly IngestErrorCode[];
 export type RejectReason = (typeof REJECT_REASONS)[number];

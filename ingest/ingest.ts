@@ -38,7 +38,7 @@ export interface IngestStats {
   received: number;
   /** new readings stored and passed on */
   accepted: number;
-  /** readings the store already held (same device and seq): redeliveries */
+  /** readings the store already held (same device and seq, same ts and values): redeliveries */
   duplicates: number;
   /** quarantined readings per reason (those in the table at start plus those added since) */
   quarantined: Readonly<Record<RejectReason, number>>;
@@ -74,8 +74,39 @@ export interface Ingest extends IngestSink {
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
-  hasReadings: boolean;
+  /** how many of the pending readings are this message's: they follow the previous waiter's */
+  readings: number;
   hasRejects: boolean;
+  topic: string;
+}
+
+/** largest number of seqs a reused-seq quarantine row's detail lists */
+const MAX_SEQS_LISTED = 20;
+
+/** JSON of a reading as the device sent it (fields flattened beside ts and seq). */
+function readingJson(r: Accepted): string {
+  return JSON.stringify({ ts: r.ts, seq: r.seq, ...r.fields, ...(r.events.length > 0 ? { events: r.events } : {}) });
+}
+
+/**
+ * The quarantine row for one message's readings whose (device, seq) the store already holds with
+ * a different reading: what a device that reset its counter sends. One row per message, like a
+ * batch's rejected elements (parse.ts).
+ */
+function seqReused(reused: readonly Accepted[], topic: string): QuarantineEntry {
+  const first = reused[0] as Accepted;
+  const payload = reused.length === 1 ? readingJson(first) : `[${reused.map(readingJson).join(',')}]`;
+  const seqs = reused.slice(0, MAX_SEQS_LISTED).map((r) => r.seq).join(', ') + (reused.length > MAX_SEQS_LISTED ? ', …' : '');
+  return {
+    deviceId: first.deviceId,
+    region: first.region,
+    topic,
+    payload: Buffer.from(payload, 'utf8'),
+    reason: 'ING_SEQ_REUSED',
+    detail: `${reused.length === 1 ? 'seq' : `${reused.length} readings, seqs`} ${seqs}: already stored with a different ts or values; ${reused.length === 1 ? 'this reading was' : 'these readings were'} not stored`,
+    receivedAt: first.receivedAt,
+    readings: reused.length,
+  };
 }
 
 /**
@@ -178,18 +209,48 @@ export function createIngest(options: IngestOptions): Ingest {
 
     let storeError: Error | null = null;
     let fresh: Accepted[] = [];
+    /** the waiters whose messages reused a seq, and the quarantine rows for those readings */
+    const reusedBy = new Set<Waiter>();
+    const reusedRows: QuarantineEntry[] = [];
     if (batch.length > 0) {
       try {
-        const flags = await store.append(batch);
-        if (flags.length !== batch.length) throw new Error(`store returned ${flags.length} flags for ${batch.length} readings`);
-        for (let i = 0; i < batch.length; i++) if (flags[i]) fresh.push(batch[i] as Accepted);
-        counters.duplicates += batch.length - fresh.length;
+        const outcomes = await store.append(batch);
+        if (outcomes.length !== batch.length) throw new Error(`store returned ${outcomes.length} outcomes for ${batch.length} readings`);
+        let duplicates = 0;
+        let at = 0;
+        for (const w of ws) {
+          let reused: Accepted[] | null = null;
+          for (const end = at + w.readings; at < end; at++) {
+            const r = batch[at] as Accepted;
+            const o = outcomes[at];
+            if (o === 'new') fresh.push(r);
+            else if (o === 'duplicate') duplicates++;
+            else (reused ??= []).push(r);
+          }
+          if (reused) (reusedBy.add(w), reusedRows.push(seqReused(reused, w.topic)));
+        }
+        counters.duplicates += duplicates;
         counters.accepted += fresh.length;
       } catch (err) {
         storeError = IngestErrors.make('ING_STORE_FAILED', `${batch.length} readings`, err);
         counters.storeFailures += batch.length;
         fresh = [];
+        reusedBy.clear();
+        reusedRows.length = 0;
         log.error({ err, readings: batch.length }, 'store append failed; messages are not acknowledged');
+      }
+    }
+
+    // Rare (a device reused a seq), so a second quarantine transaction then rather than a lookup
+    // before the store on every flush. If it fails, those messages go unacknowledged and their
+    // redelivery is judged again.
+    let reusedError: Error | null = null;
+    if (reusedRows.length > 0) {
+      try {
+        quarantine.add(reusedRows);
+      } catch (err) {
+        reusedError = IngestErrors.make('ING_STORE_FAILED', 'quarantine insert failed', err);
+        log.error({ err, rows: reusedRows.length }, 'quarantine insert of reused seqs failed');
       }
     }
 
@@ -198,8 +259,9 @@ export function createIngest(options: IngestOptions): Ingest {
     inFlight = 0;
 
     for (const w of ws) {
-      if (storeError && w.hasReadings) w.reject(storeError);
+      if (storeError && w.readings > 0) w.reject(storeError);
       else if (quarantineError && w.hasRejects) w.reject(quarantineError);
+      else if (reusedError && reusedBy.has(w)) w.reject(reusedError);
       else w.resolve();
     }
     if (fresh.length > 0) {
@@ -215,12 +277,12 @@ export function createIngest(options: IngestOptions): Ingest {
     checkBackpressure();
   }
 
-  function enqueue(accepted: Accepted[], rejected: QuarantineEntry[]): Promise<void> {
+  function enqueue(topic: string, accepted: Accepted[], rejected: QuarantineEntry[]): Promise<void> {
     if (accepted.length === 0 && rejected.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       for (const a of accepted) readings.push(a);
       for (const r of rejected) rejects.push(r);
-      waiters.push({ resolve, reject, hasReadings: accepted.length > 0, hasRejects: rejected.length > 0 });
+      waiters.push({ resolve, reject, readings: accepted.length, hasRejects: rejected.length > 0, topic });
       checkBackpressure();
       schedule();
     });
@@ -237,12 +299,12 @@ export function createIngest(options: IngestOptions): Ingest {
         ds.statusAt = receivedAt;
         return Promise.resolve();
       }
-      return enqueue([], [{ deviceId: device.id, region: device.region, topic, payload, reason: s.reason, detail: s.detail, receivedAt }]);
+      return enqueue(topic, [], [{ deviceId: device.id, region: device.region, topic, payload, reason: s.reason, detail: s.detail, receivedAt }]);
     }
     const parsed = parseReadings(device, topic, payload, receivedAt, clock.now(), limits, ds);
     counters.received += parsed.accepted.length;
     for (const r of parsed.rejected) counters.received += r.readings ?? 1;
-    return enqueue(parsed.accepted, parsed.rejected);
+    return enqueue(topic, parsed.accepted, parsed.rejected);
   }
 
   return {

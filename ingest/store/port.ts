@@ -54,15 +54,29 @@ export interface StoreStats {
 }
 
 /**
+ * What append did with one reading, by its (deviceId, seq) — the deduplication key:
+ * - `new`: stored;
+ * - `duplicate`: the store already holds this reading (same ts, fields and events; the receive
+ *   time may differ): a redelivery, not stored again;
+ * - `conflict`: the store holds a different reading under this (deviceId, seq), as when a device
+ *   resets its counter after a reboot: not stored, and the caller must keep it elsewhere (ingest
+ *   quarantines it as ING_SEQ_REUSED) so that it is not lost without a trace.
+ */
+export type AppendOutcome = 'new' | 'duplicate' | 'conflict';
+
+/**
  * The store port. Every implementation passes test/ingest/store-contract.ts.
  *
- * `append` is the durability point: when its promise resolves, every reading passed in is
- * durable (survives kill -9). It returns, for each input reading, whether it was new (true)
- * or a duplicate of a stored (deviceId, seq) (false), so redeliveries go no further.
+ * `append` is the durability point: when its promise resolves, every reading passed in that it
+ * reports `new` is durable (survives kill -9). It returns one AppendOutcome per input reading,
+ * so redeliveries go no further and reused seqs are not dropped silently. Within one call, a
+ * reading is judged against those before it as against stored ones. Telling a duplicate from
+ * a conflict must cost nothing when there is neither: look the stored reading up only when the
+ * key is already taken.
  */
 export interface TelemetryStore {
   readonly name: string;
-  append(readings: readonly Accepted[]): Promise<boolean[]>;
+  append(readings: readonly Accepted[]): Promise<AppendOutcome[]>;
   range(deviceId: string, kind: Kind, q: RangeQuery): Promise<ReadingRow[]>;
   downsample(deviceId: string, kind: Kind, q: RangeQuery & { bucketMs: number }): Promise<BucketRow[]>;
   /** number of stored readings for a device (all devices without one) */

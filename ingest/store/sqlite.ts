@@ -1,7 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import { openDb, type Db } from '../../lib/sqlite.js';
 import { FIELDS, KINDS, type Accepted, type Kind } from '../readings.js';
-import type { BucketRow, RangeQuery, ReadingRow, StoreStats, TelemetryStore } from './port.js';
+import type { AppendOutcome, BucketRow, RangeQuery, ReadingRow, StoreStats, TelemetryStore } from './port.js';
+import { sameReading } from './same-reading.js';
 
 export type SqliteStoreOptions =
   /** a database the caller owns: close() leaves it open */
@@ -11,7 +12,8 @@ export type SqliteStoreOptions =
 
 /**
  * One table for every kind. The primary key (device_id, seq) is the deduplication key, so
- * `INSERT OR IGNORE` makes redeliveries no-ops and `.changes` says which rows were new.
+ * `INSERT OR IGNORE` makes redeliveries no-ops and `.changes` says which rows were new; only for
+ * a row that was not new is the stored one read, to tell a redelivery from a reused seq.
  * WITHOUT ROWID: rows are small (well under 1/20 of a page, the SQLite guideline), and the table
  * is then one B-tree clustered by device instead of a rowid tree plus a unique index, which
  * saves a B-tree insert per reading (https://sqlite.org/withoutrowid.html, section 4).
@@ -57,7 +59,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
   readonly name = 'sqlite';
   readonly #db: Db;
   readonly #ownsDb: boolean;
-  readonly #insert: (readings: readonly Accepted[]) => boolean[];
+  readonly #insert: (readings: readonly Accepted[]) => AppendOutcome[];
   readonly #range: Statement;
   readonly #count: Statement;
   readonly #countDevice: Statement;
@@ -78,12 +80,19 @@ export class SqliteTelemetryStore implements TelemetryStore {
     this.#ownsDb = ownsDb;
     db.exec(SCHEMA);
     const insert = db.prepare(`INSERT OR IGNORE INTO readings (device_id, seq, ts, received_at, kind, fields, events) VALUES (?, ?, ?, ?, ?, ?, ?)`);
+    const stored = db.prepare(`SELECT ts, fields, events FROM readings WHERE device_id = ? AND seq = ?`);
     this.#insert = db.transaction((readings: readonly Accepted[]) => {
-      const out = new Array<boolean>(readings.length);
+      const out = new Array<AppendOutcome>(readings.length);
       for (let i = 0; i < readings.length; i++) {
         const r = readings[i] as Accepted;
         const events = r.events.length === 0 ? null : JSON.stringify(r.events);
-        out[i] = insert.run(r.deviceId, r.seq, r.ts, r.receivedAt, r.kind, JSON.stringify(r.fields), events).changes === 1;
+        if (insert.run(r.deviceId, r.seq, r.ts, r.receivedAt, r.kind, JSON.stringify(r.fields), events).changes === 1) {
+          out[i] = 'new';
+          continue;
+        }
+        const s = stored.get(r.deviceId, r.seq) as Pick<Row, 'ts' | 'fields' | 'events'> | undefined;
+        const same = s !== undefined && sameReading(r, { ts: s.ts, fields: JSON.parse(s.fields) as Record<string, number>, events: s.events === null ? [] : (JSON.parse(s.events) as string[]) });
+        out[i] = same ? 'duplicate' : 'conflict';
       }
       return out;
     });
@@ -97,14 +106,14 @@ export class SqliteTelemetryStore implements TelemetryStore {
     this.#readings = (this.#count.get() as { n: number }).n;
   }
 
-  append(readings: readonly Accepted[]): Promise<boolean[]> {
+  append(readings: readonly Accepted[]): Promise<AppendOutcome[]> {
     if (this.#closed) return Promise.reject(new Error('store is closed'));
     if (readings.length === 0) return Promise.resolve([]);
     try {
       // Synchronous: when the transaction returns, the commit is in the WAL (fsynced with FULL).
-      const flags = this.#insert(readings);
-      for (const f of flags) if (f) this.#readings++;
-      return Promise.resolve(flags);
+      const outcomes = this.#insert(readings);
+      for (const o of outcomes) if (o === 'new') this.#readings++;
+      return Promise.resolve(outcomes);
     } catch (err) {
       this.#failed += readings.length;
       return Promise.reject(err);

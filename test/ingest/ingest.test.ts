@@ -6,7 +6,7 @@ import { ManualClock } from '../../lib/clock.js';
 import { openDb, type Db } from '../../lib/sqlite.js';
 import { createIngest, type Ingest, type IngestOptions } from '../../ingest/ingest.js';
 import { SqliteTelemetryStore } from '../../ingest/store/sqlite.js';
-import type { TelemetryStore } from '../../ingest/store/port.js';
+import type { AppendOutcome, TelemetryStore } from '../../ingest/store/port.js';
 import type { Accepted } from '../../ingest/readings.js';
 import { DriftwatchError } from '../../lib/errors.js';
 import { DAY_MS, NOW, device, goodReading, json } from './helpers.js';
@@ -24,7 +24,7 @@ class ProbeStore implements TelemetryStore {
   constructor(inner: TelemetryStore) {
     this.#inner = inner;
   }
-  async append(readings: readonly Accepted[]): Promise<boolean[]> {
+  async append(readings: readonly Accepted[]): Promise<AppendOutcome[]> {
     this.appendCalls.push(readings.length);
     if (this.hold) await this.hold;
     if (this.fail) throw new Error('disk on fire');
@@ -181,6 +181,48 @@ describe('ingest', () => {
     expect(batches.map((b) => b.map((a) => a.seq))).toEqual([[1, 2], [3]]);
     expect(ingest.stats()).toMatchObject({ accepted: 3, duplicates: 2 });
     expect(await store.count('m-1')).toBe(3);
+  });
+
+  it('quarantines a reading that reuses a stored seq with a different ts or values, and acknowledges it', async () => {
+    await ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(1), goodReading.meter(2)]), NOW);
+    // a redelivery: a duplicate, as before
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1)), NOW + 5000);
+    // the device rebooted and counts from 1 again: other readings under seqs 1 and 2
+    const reset = { ...goodReading.meter(1, NOW + 60_000), energyWh: 1_234_999 };
+    await expect(ingest.accept(METER, 'readings', TOPIC, json(reset), NOW + 60_000)).resolves.toBeUndefined();
+    await ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(2, NOW + 61_000), goodReading.meter(3, NOW + 62_000), goodReading.meter(1, NOW + 63_000)]), NOW + 63_000);
+    expect(batches.flat().map((a) => [a.seq, a.ts])).toEqual([
+      [1, NOW],
+      [2, NOW],
+      [3, NOW + 62_000],
+    ]);
+    const rows = quarantined();
+    expect(rows.map((r) => [r.reason, r.readings, r.receivedAt])).toEqual([
+      ['ING_SEQ_REUSED', 2, NOW + 63_000],
+      ['ING_SEQ_REUSED', 1, NOW + 60_000],
+    ]);
+    expect(JSON.parse(rows[1]?.payload ?? '')).toEqual(reset);
+    expect(rows[1]?.detail).toMatch(/^seq 1: already stored with a different ts or values/);
+    expect((JSON.parse(rows[0]?.payload ?? '') as { seq: number }[]).map((r) => r.seq)).toEqual([2, 1]);
+    expect(rows[0]?.detail).toMatch(/^2 readings, seqs 2, 1: /);
+    expect(ingest.stats()).toMatchObject({ received: 7, accepted: 3, duplicates: 1 });
+    expect(ingest.stats().quarantined.ING_SEQ_REUSED).toBe(3);
+    expect(await store.count('m-1')).toBe(3);
+  });
+
+  it('withholds the acknowledgement of a reused seq it could not quarantine, and quarantines the redelivery', async () => {
+    await ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(1)), NOW);
+    db.exec(`CREATE TRIGGER no_reused BEFORE INSERT ON quarantine WHEN NEW.reason = 'ING_SEQ_REUSED' BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const reset = goodReading.meter(1, NOW + 60_000);
+    const results = await Promise.allSettled([
+      ingest.accept(METER, 'readings', TOPIC, json(reset), NOW + 60_000),
+      ingest.accept(METER, 'readings', TOPIC, json(goodReading.meter(2)), NOW + 60_000),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect(((results[0] as PromiseRejectedResult).reason as DriftwatchError).code).toBe('ING_STORE_FAILED');
+    db.exec(`DROP TRIGGER no_reused`);
+    await ingest.accept(METER, 'readings', TOPIC, json(reset), NOW + 70_000);
+    expect(quarantined().map((r) => r.reason)).toEqual(['ING_SEQ_REUSED']);
   });
 
   it('flags a device whose clock runs ahead', async () => {

@@ -34,24 +34,47 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       await sut.cleanup();
     });
 
-    it('append reports new readings true and redeliveries false', async () => {
+    it('append reports new readings new and redeliveries duplicate', async () => {
       const a = reading('m-1', 1, T0, { energyWh: 10, powerW: 1 });
       const b = reading('m-1', 2, T0 + 1000, { energyWh: 11, powerW: 1 });
-      expect(await store.append([a, b])).toEqual([true, true]);
-      expect(await store.append([b, reading('m-1', 3, T0 + 2000, { energyWh: 12, powerW: 1 })])).toEqual([false, true]);
+      expect(await store.append([a, b])).toEqual(['new', 'new']);
+      // a redelivery arrives later: its receive time is not part of the reading
+      expect(await store.append([{ ...b, receivedAt: b.receivedAt + 60_000 }, reading('m-1', 3, T0 + 2000, { energyWh: 12, powerW: 1 })])).toEqual(['duplicate', 'new']);
       // the same seq of another device is a different reading
-      expect(await store.append([reading('m-2', 1, T0, { energyWh: 5, powerW: 2 })])).toEqual([true]);
+      expect(await store.append([reading('m-2', 1, T0, { energyWh: 5, powerW: 2 })])).toEqual(['new']);
       expect(await store.count()).toBe(4);
       expect(await store.count('m-1')).toBe(3);
       expect(await store.count('nobody')).toBe(0);
     });
 
-    it('a duplicate inside one batch is new only the first time', async () => {
+    it('inside one batch a reading is judged against those before it', async () => {
       const a = reading('m-1', 7, T0, { energyWh: 10, powerW: 1 });
-      expect(await store.append([a, { ...a, fields: { energyWh: 99, powerW: 9 } }])).toEqual([true, false]);
-      const rows = await store.range('m-1', 'meter', { from: T0, to: T0 + 1, limit: 10 });
-      expect(rows).toHaveLength(1);
-      expect(rows[0]?.fields.energyWh).toBe(10);
+      const b = reading('m-1', 8, T0 + 1000, { energyWh: 11, powerW: 1 });
+      expect(await store.append([a, { ...a }, b, { ...b, fields: { energyWh: 99, powerW: 9 } }])).toEqual(['new', 'duplicate', 'new', 'conflict']);
+      const rows = await store.range('m-1', 'meter', { from: T0, to: T0 + 2000, limit: 10 });
+      expect(rows.map((r) => r.fields.energyWh)).toEqual([10, 11]);
+    });
+
+    it('a different reading under a stored seq is a conflict and is not stored; the same one is a duplicate', async () => {
+      // what a device that reset its counter after a reboot sends
+      const a = reading('m-1', 1, T0, { energyWh: 10, powerW: 1 }, 'meter', ['cover_open']);
+      const before = store.stats().readings;
+      expect(await store.append([a])).toEqual(['new']);
+      expect(await store.append([{ ...a, receivedAt: a.receivedAt + 3_600_000 }])).toEqual(['duplicate']);
+      expect(await store.append([{ ...a, fields: { powerW: 1, energyWh: 10 } }])).toEqual(['duplicate']); // the order of fields is no difference
+      expect(await store.append([{ ...a, ts: T0 + 1000 }])).toEqual(['conflict']);
+      expect(await store.append([{ ...a, fields: { energyWh: 10, powerW: 2 } }])).toEqual(['conflict']);
+      expect(await store.append([{ ...a, fields: { energyWh: 10, powerW: 1, voltageV: 230 } }])).toEqual(['conflict']);
+      expect(await store.append([{ ...a, fields: { energyWh: 10 } }])).toEqual(['conflict']);
+      expect(await store.append([{ ...a, events: [] }])).toEqual(['conflict']);
+      expect(await store.append([{ ...a, ts: T0 + 5000 }, reading('m-1', 2, T0 + 1000, { energyWh: 11, powerW: 1 }), a])).toEqual(['conflict', 'new', 'duplicate']);
+      expect(await store.count('m-1')).toBe(2);
+      expect(store.stats().readings - before).toBe(2);
+      const rows = await store.range('m-1', 'meter', { from: T0, to: T0 + 10_000, limit: 10 });
+      expect(rows.map((r) => [r.seq, r.ts, r.fields, r.events])).toEqual([
+        [1, T0, { energyWh: 10, powerW: 1 }, ['cover_open']],
+        [2, T0 + 1000, { energyWh: 11, powerW: 1 }, []],
+      ]);
     });
 
     it('append of nothing resolves to nothing', async () => {
@@ -161,8 +184,9 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       expect(store.stats().readings).toBe(2);
       const rows = await store.range('m-1', 'meter', { from: T0, to: T0 + 2000, limit: 10 });
       expect(rows.map((r) => r.fields.energyWh)).toEqual([42, 43]);
-      // deduplication holds across the reopen
-      expect(await store.append([reading('m-1', 2, T0 + 1000, { energyWh: 43, powerW: 3 })])).toEqual([false]);
+      // deduplication holds across the reopen, and so does telling a reused seq from a redelivery
+      expect(await store.append([reading('m-1', 2, T0 + 1000, { energyWh: 43, powerW: 3 })])).toEqual(['duplicate']);
+      expect(await store.append([reading('m-1', 2, T0 + 1000, { energyWh: 44, powerW: 3 })])).toEqual(['conflict']);
     });
   });
 }

@@ -1,11 +1,15 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../../lib/sqlite.js';
+import type { AppendOutcome } from '../port.js';
 
 /**
  * The durable outbox: line-protocol lines wait here, in SQLite (WAL), until InfluxDB confirms them.
  * AUTOINCREMENT: ids never come back after the queue drains, so the sink's cursor (take ids > the
  * last taken) cannot skip a reused id (https://sqlite.org/autoinc.html).
- * `seen` is the deduplication index on (device, seq) that answers append()'s new/duplicate flags.
+ * `seen` is the deduplication index on (device, seq) that answers append()'s outcomes. It keeps each
+ * reading's ts and a digest of its content (same-reading.ts), so a reading that reuses a seq with
+ * a different ts or values is told from a redelivery without keeping the reading itself; rows from
+ * before the digest column have none and are compared by ts alone.
  * It is bounded by generations: every `dedupWindowMs` the current table becomes the old one and
  * the old one is retired, so a redelivery is recognised for at least one window and at most two,
  * and the index holds at most two windows of readings, whatever the uptime. (A redelivery older
@@ -13,9 +17,10 @@ import type { Db } from '../../../lib/sqlite.js';
  * `rejected` keeps the lines InfluxDB refused with its error text (nothing is dropped silently).
  */
 const SEEN_TABLE = `(
-  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL,
+  device_id TEXT NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, digest INTEGER,
   PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID`;
+const SEEN_TABLES = ['influx_seen', 'influx_seen_old', 'influx_seen_trash'] as const;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS influx_outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS influx_seen ${SEEN_TABLE};
@@ -43,7 +48,17 @@ export interface OutboxEntry {
   seq: number;
   /** ms */
   ts: number;
+  /** contentDigest() of the reading (same-reading.ts) */
+  digest: number;
 }
+
+interface Seen {
+  ts: number;
+  digest: number | null;
+}
+
+/** A reading against the one the index holds under its (device, seq). */
+const judge = (e: OutboxEntry, seen: Seen): AppendOutcome => (e.ts === seen.ts && (seen.digest === null || seen.digest === e.digest) ? 'duplicate' : 'conflict');
 
 export interface OutboxStats {
   /** lines waiting for InfluxDB */
@@ -69,7 +84,7 @@ export interface OutboxOptions {
 
 export class Outbox {
   readonly #db: Db;
-  readonly #append: (entries: readonly OutboxEntry[], lineOf: (i: number) => string) => boolean[];
+  readonly #append: (entries: readonly OutboxEntry[], lineOf: (i: number) => string) => AppendOutcome[];
   readonly #enqueue: (lines: readonly string[]) => void;
   readonly #take: Statement;
   readonly #release: (lo: number, hi: number, n: number, bytes: number) => void;
@@ -101,8 +116,14 @@ export class Outbox {
     this.#now = opts.now ?? Date.now;
     this.#windowMs = opts.dedupWindowMs ?? 7 * 86_400_000;
     db.exec(SCHEMA);
-    const seen = db.prepare(`INSERT OR IGNORE INTO influx_seen (device_id, seq, ts) VALUES (?, ?, ?)`);
-    const inOld = db.prepare(`SELECT 1 FROM influx_seen_old WHERE device_id = ? AND seq = ?`).pluck();
+    // tables made before the digest column get it, empty
+    for (const t of SEEN_TABLES) {
+      const columns = db.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[];
+      if (!columns.includes('digest')) db.exec(`ALTER TABLE ${t} ADD COLUMN digest INTEGER`);
+    }
+    const seen = db.prepare(`INSERT OR IGNORE INTO influx_seen (device_id, seq, ts, digest) VALUES (?, ?, ?, ?)`);
+    const inCur = db.prepare(`SELECT ts, digest FROM influx_seen WHERE device_id = ? AND seq = ?`);
+    const inOld = db.prepare(`SELECT ts, digest FROM influx_seen_old WHERE device_id = ? AND seq = ?`);
     const put = db.prepare(`INSERT INTO influx_outbox (line) VALUES (?)`);
     const bump = db.prepare(`INSERT INTO influx_counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n`);
     const setCounter = db.prepare(`INSERT INTO influx_counters (name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = excluded.n`);
@@ -134,15 +155,25 @@ export class Outbox {
       this.#pendingBytes += bytes;
     });
     this.#append = db.transaction((entries: readonly OutboxEntry[], lineOf: (i: number) => string) => {
-      const out = new Array<boolean>(entries.length);
+      const out = new Array<AppendOutcome>(entries.length);
       let bytes = 0;
       let n = 0;
       const checkOld = this.#oldRows > 0;
       for (let i = 0; i < entries.length; i++) {
         const e = entries[i] as OutboxEntry;
-        const isNew = (!checkOld || inOld.get(e.deviceId, e.seq) === undefined) && seen.run(e.deviceId, e.seq, e.ts).changes === 1;
-        out[i] = isNew;
-        if (!isNew) continue;
+        // the common path, a new reading, is one insert (and one lookup while an old generation
+        // exists); the current generation is read only when the insert found the key taken
+        const old = checkOld ? (inOld.get(e.deviceId, e.seq) as Seen | undefined) : undefined;
+        if (old !== undefined) {
+          out[i] = judge(e, old);
+          continue;
+        }
+        if (seen.run(e.deviceId, e.seq, e.ts, e.digest).changes === 0) {
+          const cur = inCur.get(e.deviceId, e.seq) as Seen | undefined;
+          out[i] = cur === undefined ? 'conflict' : judge(e, cur);
+          continue;
+        }
+        out[i] = 'new';
         const line = lineOf(i);
         this.#lastId = Number(put.run(line).lastInsertRowid);
         bytes += line.length + ROW_OVERHEAD_BYTES;
@@ -194,11 +225,6 @@ export class Outbox {
   }
 
   /**
-   * Records the entries in one transaction: new ones (by device and seq) get their line queued,
-   * duplicates nothing. Returns the new/duplicate flags. `lineOf(i)` is called for new entries only,
-   * so redeliveries cost no encoding.
-   */
-  /**
    * Queues lines that need no deduplication and are not readings: points InfluxDB itself keeps
    * once per series and time (analytics outputs), so a repeat overwrites rather than adds.
    */
@@ -206,7 +232,13 @@ export class Outbox {
     if (lines.length) this.#enqueue(lines);
   }
 
-  append(entries: readonly OutboxEntry[], lineOf: (i: number) => string): boolean[] {
+  /**
+   * Records the entries in one transaction: new ones (by device and seq) get their line queued;
+   * redeliveries (same ts and content digest) and reused seqs (a different ts or digest) nothing.
+   * Returns an outcome per entry. `lineOf(i)` is called for new entries only, so redeliveries
+   * cost no encoding.
+   */
+  append(entries: readonly OutboxEntry[], lineOf: (i: number) => string): AppendOutcome[] {
     const now = this.#now();
     if (now - this.#rotatedAt >= this.#windowMs) {
       // after two windows or more (the platform was down) both generations are out of date

@@ -2,7 +2,8 @@ import { systemClock, type Clock } from '../../../lib/clock.js';
 import { silentLogger, type Logger } from '../../../lib/log.js';
 import { openDb, type Db } from '../../../lib/sqlite.js';
 import { FIELDS, KINDS, type Accepted, type Kind } from '../../readings.js';
-import type { BucketRow, RangeQuery, ReadingRow, StoreStats, TelemetryStore } from '../port.js';
+import type { AppendOutcome, BucketRow, RangeQuery, ReadingRow, StoreStats, TelemetryStore } from '../port.js';
+import { contentDigest } from '../same-reading.js';
 import { InfluxErrors } from './errors.js';
 import { LineEncoder, encodeEstimate, type DeviceTags } from './line.js';
 import type { EstimatePoint } from '../port.js';
@@ -137,16 +138,17 @@ export function createInfluxStore(options: InfluxStoreOptions): InfluxTelemetryS
       sink.kick();
     },
 
-    append(readings: readonly Accepted[]): Promise<boolean[]> {
+    append(readings: readonly Accepted[]): Promise<AppendOutcome[]> {
       if (closed) return Promise.reject(InfluxErrors.make('INFLUX_STORE_CLOSED'));
       if (readings.length === 0) return Promise.resolve([]);
       const before = outbox.stats().pendingBytes;
       if (before >= options.outboxMaxBytes) return Promise.reject(InfluxErrors.make('INFLUX_OUTBOX_FULL', { pendingBytes: before, maxBytes: options.outboxMaxBytes }));
       try {
-        const flags = outbox.append(readings, (i) => encoder.encode(readings[i] as Accepted));
+        const entries = readings.map((r) => ({ deviceId: r.deviceId, seq: r.seq, ts: r.ts, digest: contentDigest(r) }));
+        const outcomes = outbox.append(entries, (i) => encoder.encode(readings[i] as Accepted));
         checkBacklog(outbox.stats().pendingBytes);
         sink.kick();
-        return Promise.resolve(flags);
+        return Promise.resolve(outcomes);
       } catch (err) {
         return Promise.reject(err);
       }
