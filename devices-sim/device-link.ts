@@ -38,6 +38,8 @@ export interface LinkOptions {
   window: number;
   /** readings per backfill message (JSON array) */
   batchMax: number;
+  /** bytes per backfill message at most: the platform's payload limit, which a device must respect */
+  batchMaxBytes: number;
   random: () => number;
   logger: Logger;
   counters: LinkCounters;
@@ -114,11 +116,25 @@ export class DeviceLink {
     return this.#offline.length > 0;
   }
 
-  /** Back in contact: queues the held readings as JSON arrays of at most batchMax. */
+  /** Back in contact: queues the held readings as JSON arrays of at most batchMax readings and batchMaxBytes bytes. */
   backfill(): void {
     const held = this.#offline;
     const max = this.#opts.batchMax;
-    for (let i = 0; i < held.length; i += max) this.#queue.push({ items: held.slice(i, i + max), batch: true });
+    const maxBytes = this.#opts.batchMaxBytes;
+    let items: AnyReading[] = [];
+    // "[" and "]", and a comma before every item but the first
+    let bytes = 2;
+    for (const r of held) {
+      const size = Buffer.byteLength(JSON.stringify(r));
+      if (items.length > 0 && (items.length >= max || bytes + 1 + size > maxBytes)) {
+        this.#queue.push({ items, batch: true });
+        items = [];
+        bytes = 2;
+      }
+      bytes += size + (items.length > 0 ? 1 : 0);
+      items.push(r);
+    }
+    if (items.length > 0) this.#queue.push({ items, batch: true });
     held.length = 0;
   }
 

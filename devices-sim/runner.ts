@@ -1,4 +1,4 @@
-import type { AnyReading } from '../ingest/readings.js';
+import { MAX_PAYLOAD_BYTES, type AnyReading } from '../ingest/readings.js';
 import type { Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
@@ -69,7 +69,7 @@ const TRANSPORT_STREAM = 3_000_000;
  * Publishes a fleet's readings through one real mqtt.js client per device, following the
  * clock: each tick advances the simulation to clock.now() and sends what it produced.
  * A device in an `offline` fault holds its readings and backfills them as JSON arrays of ≤ 200
- * when back. Nothing happens before start(); close() is idempotent.
+ * readings and within ingest's payload limit when back. Nothing happens before start(); close() is idempotent.
  */
 export function createFleetRunner(opts: FleetRunnerOptions): FleetRunner {
   const { fleet, clock } = opts;
@@ -138,6 +138,7 @@ export function createFleetRunner(opts: FleetRunnerOptions): FleetRunner {
             maxBuffered: opts.maxBufferedPerDevice ?? 10_000,
             window: opts.window ?? 16,
             batchMax: 200,
+            batchMaxBytes: MAX_PAYLOAD_BYTES,
             random,
             logger,
             counters,

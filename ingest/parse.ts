@@ -1,6 +1,6 @@
 import type { Device } from '../registry/registry.js';
 import type { Accepted } from './readings.js';
-import { FIELDS } from './readings.js';
+import { FIELDS, MAX_PAYLOAD_BYTES } from './readings.js';
 import { READING_SCHEMAS } from './schemas.js';
 import { classifyIssues } from './classify.js';
 import type { RejectReason } from './errors.js';
@@ -21,7 +21,7 @@ export interface IngestLimits {
 const DAY_MS = 86_400_000;
 
 export const DEFAULT_LIMITS: Readonly<IngestLimits> = {
-  maxPayloadBytes: 16 * 1024,
+  maxPayloadBytes: MAX_PAYLOAD_BYTES,
   maxBatchReadings: 1000,
   futureToleranceMs: 5 * 60_000,
   maxAgeMs: 90 * DAY_MS,

@@ -8,6 +8,9 @@ import type { Kind, Region } from '../lib/domain.js';
 
 export { KINDS, REGIONS, type Kind, type Region } from '../lib/domain.js';
 
+/** bytes: the largest message ingest accepts; a device splits a backfill into arrays under it */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
 interface Base {
   /** ms since epoch, device clock */
   ts: number;

@@ -8,6 +8,10 @@ import { createFleet } from '../../devices-sim/index.js';
 import { DeviceInput } from '../../registry/schema.js';
 import { ManualClock } from '../../lib/clock.js';
 import { DAY, HOUR, START, scenario } from './helpers.js';
+import { MAX_PAYLOAD_BYTES } from '../../ingest/readings.js';
+
+/** bytes of each backfill array the test broker received */
+const batchBytes: number[] = [];
 
 interface Broker {
   port: number;
@@ -31,6 +35,7 @@ async function startBroker(secrets: ReadonlyMap<string, string>, received: Map<s
     const list = received.get(client.id) ?? [];
     if (Array.isArray(body)) {
       batches.push(body.length);
+      batchBytes.push(packet.payload.length);
       for (const r of body) list.push(r.seq);
     } else list.push(body.seq);
     received.set(client.id, list);
@@ -142,6 +147,7 @@ describe('fleet runner against a real aedes broker', () => {
     const secrets = new Map(fleet.devices.map((d) => [d.id, 's']));
     const received = new Map<string, number[]>();
     const batches: number[] = [];
+    batchBytes.length = 0;
     broker = await startBroker(secrets, received, batches);
     const clock = new ManualClock(START);
     runner = createFleetRunner({ fleet, secrets, brokerUrl: `mqtt://127.0.0.1:${broker.port}`, clock, tickMs: 20, maxSliceMs: DAY, maxBufferedPerDevice: 500 });
@@ -162,6 +168,8 @@ describe('fleet runner against a real aedes broker', () => {
     await until('backfill', () => Math.max(0, ...(received.get(off.id) ?? [])) >= expected && r.stats().buffered === 0);
     expect(batches.length).toBeGreaterThanOrEqual(2);
     for (const b of batches) expect(b).toBeLessThanOrEqual(200);
+    // and every message within ingest's payload limit, or ingest would quarantine the lot of it
+    for (const b of batchBytes) expect(b).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
     expect(r.stats().dropped).toBe(2 * DAY / (5 * 60_000) - 500);
     const seqs = received.get(off.id) ?? [];
     // the newest readings survived, the oldest were dropped
