@@ -9,7 +9,7 @@ import { BrokerErrors } from './errors.js';
 import { guardFrameSize, type FrameGuard } from './frame-guard.js';
 import { ServiceAccounts, type DeviceAuthenticator, type Identity, type ServiceAccount } from './identity.js';
 import { Inflight } from './inflight.js';
-import { addressKey } from './remote-address.js';
+import { addressKey, isLoopback } from '../lib/remote-address.js';
 import { StatsCounter, type BrokerStats } from './stats.js';
 import { createAuthenticate } from './hooks/authenticate.js';
 import { createAuthorizePublish } from './hooks/authorize-publish.js';
@@ -51,12 +51,18 @@ export interface BrokerLimits {
   /** open connections, including ones that have not yet sent CONNECT */
   maxConnections: number;
   /**
-   * open connections from one remote address (an IPv4 address, or an IPv6 /64: remote-address.ts),
+   * open connections from one remote address (an IPv4 address, or an IPv6 /64: lib/remote-address.ts),
    * authenticated or not, so one host cannot take the whole of maxConnections. Devices behind
    * one NAT share an address: a deployment with more of them than this behind one raises it.
    * 0 turns the cap off.
    */
   maxConnectionsPerAddress: number;
+  /**
+   * whether loopback addresses (127/8, ::1) are exempt from that cap: the platform's own demo
+   * fleet and local tools connect every device from there, and a local process has other ways to
+   * exhaust the host; true by default
+   */
+  loopbackExempt: boolean;
 }
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
@@ -69,6 +75,7 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
   maxTopicLevels: 8,
   maxConnections: 50_000,
   maxConnectionsPerAddress: 200,
+  loopbackExempt: true,
 };
 
 export interface BrokerOptions {
@@ -180,9 +187,10 @@ export function createBroker(opts: BrokerOptions): Broker {
       stream.destroy();
       return;
     }
-    const address = addressKey(remoteAddress ?? (stream instanceof Socket ? stream.remoteAddress : undefined));
+    const peer = remoteAddress ?? (stream instanceof Socket ? stream.remoteAddress : undefined);
+    const address = addressKey(peer);
     const fromAddress = address === undefined ? 0 : (perAddress.get(address) ?? 0);
-    if (address !== undefined && limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress) {
+    if (address !== undefined && limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress && !(limits.loopbackExempt && isLoopback(peer))) {
       stats.connectsRefused++;
       stats.addressRefused++;
       logger.warn({ code: 'BRK_ADDRESS_CONNECTION_LIMIT', address, limit: limits.maxConnectionsPerAddress }, 'connection refused');

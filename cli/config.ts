@@ -26,6 +26,10 @@ export const ConfigSchema = z.strictObject({
   MQTT_SERVICE_USER: z.string().min(1).default('driftwatch-service'),
   MQTT_SERVICE_PASSWORD: z.string().min(12).optional(),
   /** where SQLite databases and the initial admin password live */
+  /** MQTT connections from one address (an IPv6 /64): raise it for many devices behind one NAT; 0 turns the cap off */
+  MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(200),
+  /** HTTP connections from one address */
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
   DATA_DIR: z.string().min(1).default('./data'),
   /** 'full' fsyncs every group commit (survives power loss); 'normal' survives a killed process only */
   DURABILITY: z.enum(['full', 'normal']).default('full'),

@@ -159,7 +159,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
     await external.start();
     log.info({ url: cfg.MQTT_URL.replace(/\/\/[^@]*@/, '//***@') }, 'consuming external broker');
   } else {
-    broker = createBroker({ registry: reg.registry, ingest, serviceAccounts: [service], clock, logger: log.child({ part: 'broker' }) });
+    broker = createBroker({ registry: reg.registry, ingest, serviceAccounts: [service], clock, logger: log.child({ part: 'broker' }), limits: { maxConnectionsPerAddress: cfg.MQTT_MAX_CONNECTIONS_PER_ADDRESS } });
     const { port } = await broker.listen(cfg.MQTT_PORT, cfg.HOST);
     log.info({ port, host: cfg.HOST }, 'MQTT broker listening');
   }
@@ -208,6 +208,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
       fleet: fleet?.stats() ?? null,
     }),
     clock,
+    maxConnectionsPerIp: cfg.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
     logger: log.child({ part: 'http' }),
     version: VERSION,
     docs: cfg.DOCS,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createAuditLog, type AuditLog } from './audit.js';
 import { systemClock } from '../lib/clock.js';
+import { addressKey, isLoopback } from '../lib/remote-address.js';
 import type { DashboardOptions } from './types.js';
 
 export type { AuditAction, AuditEntry, AuditLog } from './audit.js';
@@ -27,13 +28,16 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
     audit,
     async listen(port, host) {
       await app.listen({ port, host });
-      // a bound on sockets (each a file descriptor the broker and the stores also need), in all and per address
+      // a bound on sockets (each a file descriptor the broker and the stores also need), in all and per
+      // address (an IPv6 /64 counts as one)
       const server = app.server;
       server.maxConnections = opts.maxConnections ?? 2048;
       const perIp = opts.maxConnectionsPerIp ?? 64;
       const open = new Map<string, number>();
       server.on('connection', (socket) => {
-        const ip = socket.remoteAddress ?? '';
+        // loopback is not capped: a reverse proxy on this host brings every user from there
+        if ((opts.loopbackExempt ?? true) && isLoopback(socket.remoteAddress)) return;
+        const ip = addressKey(socket.remoteAddress) ?? '';
         const n = (open.get(ip) ?? 0) + 1;
         if (n > perIp) {
           socket.destroy();

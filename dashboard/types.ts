@@ -94,6 +94,8 @@ export interface DashboardOptions {
   /** HTTP connections at once, in all and from one address (defaults 2048 and 64) */
   maxConnections?: number;
   maxConnectionsPerIp?: number;
+  /** loopback addresses are not held to the per-address cap (a reverse proxy on this host brings everyone from there); default true */
+  loopbackExempt?: boolean;
   store: TelemetryStore;
   quarantine: QuarantineReader;
   /** ingest, broker and store counters, supplied by the composition root */

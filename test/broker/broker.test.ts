@@ -406,7 +406,7 @@ describe('limits and lifecycle', () => {
   });
 
   it('refuses a remote address its connection over maxConnectionsPerAddress, and only that address', async () => {
-    await start({ maxConnectionsPerAddress: 3 });
+    await start({ maxConnectionsPerAddress: 3, loopbackExempt: false });
     // connections that never send CONNECT count: they are what the cap is for
     const held = [await raw(), await raw()];
     await device(a);
@@ -426,6 +426,14 @@ describe('limits and lifecycle', () => {
     await until(() => broker.stats().connections === 2);
     clients.push(await connect(port, { clientId: b.id, username: b.id, password: b.secret }));
     held[1]?.destroy();
+  });
+
+  it('does not count loopback against the per-address cap by default (the demo fleet and local tools connect from there)', async () => {
+    await start({ maxConnectionsPerAddress: 1 });
+    const held = [await raw(), await raw(), await raw()];
+    await until(() => broker.stats().connections === 3);
+    expect(broker.stats().addressRefused).toBe(0);
+    for (const h of held) h.destroy();
   });
 
   it('closes idempotently, ending connections that never sent CONNECT', async () => {

@@ -160,7 +160,7 @@ describe('login under load and abuse', () => {
 
 describe('HTTP connections', () => {
   it('refuses connections beyond the per-address cap, and serves again once they close', async () => {
-    const g = await makeFixture({ maxConnectionsPerIp: 3 });
+    const g = await makeFixture({ maxConnectionsPerIp: 3, loopbackExempt: false });
     try {
       const { port } = await g.dashboard.listen(0, '127.0.0.1');
       const sockets = await Promise.all(Array.from({ length: 3 }, () => new Promise<Socket>((resolve) => { const s = connect(port, '127.0.0.1', () => resolve(s)); })));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressKey } from '../../broker/remote-address.js';
+import { addressKey, isLoopback } from '../../lib/remote-address.js';
 
 describe('addressKey', () => {
   it('counts an IPv4 address, mapped or not, as itself', () => {
@@ -20,5 +20,12 @@ describe('addressKey', () => {
   it('has no key without an address', () => {
     expect(addressKey(undefined)).toBeUndefined();
     expect(addressKey('')).toBeUndefined();
+  });
+});
+
+describe('isLoopback', () => {
+  it('knows loopback in IPv4, IPv6 and IPv4 mapped into IPv6, and nothing else', () => {
+    for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1', '::FFFF:127.0.0.9']) expect(isLoopback(a)).toBe(true);
+    for (const a of ['192.0.2.7', '::2', '2001:db8::1', '::ffff:192.0.2.1', undefined, '']) expect(isLoopback(a)).toBe(false);
   });
 });

@@ -28,3 +28,10 @@ function ipv6Groups(a: string): string[] {
   const all = [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
   return all.map((g) => parseInt(g, 16).toString(16));
 }
+
+/** Whether a peer address is loopback: 127/8, ::1, or 127/8 mapped into IPv6. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const a = address.toLowerCase();
+  return /^127\./.test(a) || /^::ffff:127\./.test(a) || a === '::1';
+}
