@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../lib/clock.js';
 import { createBroker, type Broker, type BrokerLimits } from '../../broker/broker.js';
 import type { Registry } from '../../registry/registry.js';
-import { closedWithin, connect, RecordingSink, registryWithDevices, sleep } from './fixture.js';
+import { closedWithin, connect, fixedHeader, RecordingSink, registryWithDevices, sleep } from './fixture.js';
 
 const SERVICE = { username: 'driftwatch-service', secret: 'service-secret-0123456789' };
 
@@ -55,18 +55,6 @@ function rawClosedWithin(s: Socket, ms: number): Promise<'closed' | 'open'> {
   });
 }
 
-/** An MQTT fixed header (MQTT 3.1.1, 2.2) announcing `remaining` bytes. */
-function fixedHeader(type: number, remaining: number): Buffer {
-  const len: number[] = [];
-  let x = remaining;
-  do {
-    let byte = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) byte |= 0x80;
-    len.push(byte);
-  } while (x > 0);
-  return Buffer.from([type, ...len]);
-}
 
 const mqttString = (x: string): Buffer => {
   const b = Buffer.from(x, 'utf8');

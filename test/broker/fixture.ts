@@ -74,3 +74,16 @@ export function closedWithin(c: MqttClient, ms: number): Promise<'closed' | 'ope
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** An MQTT fixed header (MQTT 3.1.1, 2.2) announcing `remaining` bytes. */
+export function fixedHeader(type: number, remaining: number): Buffer {
+  const len: number[] = [];
+  let x = remaining;
+  do {
+    let byte = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) byte |= 0x80;
+    len.push(byte);
+  } while (x > 0);
+  return Buffer.from([type, ...len]);
+}

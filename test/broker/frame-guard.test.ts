@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { FrameGuard } from '../../broker/frame-guard.js';
+import { fixedHeader } from './fixture.js';
 
 /** A PUBLISH fixed header with the given Remaining Length (MQTT 3.1.1, 2.2.3), then that many bytes. */
 function packet(remaining: number): Buffer {
-  const len: number[] = [];
-  let x = remaining;
-  do {
-    let byte = x % 128;
-    x = Math.floor(x / 128);
-    if (x > 0) byte |= 0x80;
-    len.push(byte);
-  } while (x > 0);
-  return Buffer.concat([Buffer.from([0x32, ...len]), Buffer.alloc(remaining, 1)]);
+  return Buffer.concat([fixedHeader(0x32, remaining), Buffer.alloc(remaining, 1)]);
 }
 
 describe('FrameGuard', () => {
