@@ -8,6 +8,7 @@ export const DashboardErrors = errorTable({
   DSH_UNAUTHENTICATED: { message: 'a valid bearer token is required', status: 401 },
   DSH_LOGIN_FAILED: { message: 'wrong username or password', status: 401 },
   DSH_LOGIN_RATE_LIMITED: { message: 'too many failed logins; try again later', status: 429 },
+  DSH_PASSWORD_WRONG: { message: 'the current password is wrong', status: 403 },
   DSH_BUSY: { message: 'too many logins being checked at once; try again in a moment', status: 503 },
   DSH_FORBIDDEN: { message: 'your role may not do this', status: 403 },
   DSH_NOT_FOUND: { message: 'not found', status: 404 },

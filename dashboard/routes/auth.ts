@@ -80,7 +80,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
       limiter.fail(key);
       ipLimiter.fail(request.ip);
       audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip, detail: 'password change: wrong current password' });
-      throw DashboardErrors.make('DSH_LOGIN_FAILED');
+      // 403, not 401: the session is valid, and a client that logs out on 401 must not here
+      throw DashboardErrors.make('DSH_PASSWORD_WRONG');
     }
     registry.setPassword(username, request.body.password);
     audit.record({ actor: username, action: 'password_change', target: `user:${username}`, ip: request.ip });

@@ -205,7 +205,8 @@ describe('user lifecycle', () => {
       const token = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'reg-sh', password: PASSWORD } })).json<{ token: string }>().token;
       const headers = { authorization: `Bearer ${token}` };
       const wrong = await app.inject({ method: 'POST', url: '/api/auth/password', headers, payload: { current: 'not it at all', password: 'a brand new passphrase' } });
-      expect(wrong.statusCode).toBe(401);
+      expect(wrong.statusCode).toBe(403);
+      expect(wrong.json().error.code).toBe('DSH_PASSWORD_WRONG');
       const ok = await app.inject({ method: 'POST', url: '/api/auth/password', headers, payload: { current: PASSWORD, password: 'a brand new passphrase' } });
       expect(ok.statusCode).toBe(204);
       expect((await app.inject({ method: 'GET', url: '/api/devices', headers })).statusCode).toBe(401);
