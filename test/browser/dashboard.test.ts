@@ -145,6 +145,34 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     await ctx.close();
   }, 180_000);
 
+  it('a user changes their own password from the account page; a wrong current password keeps them signed in', async () => {
+    const created = await admin('/api/users', { method: 'POST', body: { username: 'reg-zj', password: PASSWORD, role: 'regulator', regions: ['ZJ'] } });
+    expect(created.status).toBe(201);
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await login(page, p.base, 'reg-zj', PASSWORD);
+    await page.click('#who');
+    await page.waitForSelector('form.account');
+    expect(await page.textContent('dl.facts')).toContain('浙江');
+    const fill = async (current: string, next: string, again: string) => {
+      await page.fill('input[name=current]', current);
+      await page.fill('input[name=password]', next);
+      await page.fill('input[name=repeat]', again);
+      await page.click('form.account button[type=submit]');
+    };
+    await fill(PASSWORD, 'a new passphrase 1', 'a new passphrase 2');
+    expect(await page.textContent('form.account p.error')).toBe('两次输入的新密码不一致');
+    await fill('not the password', 'a new passphrase 1', 'a new passphrase 1');
+    await page.waitForFunction(() => document.querySelector('form.account p.error')?.textContent === '当前密码错误');
+    // still signed in: the header is there and the page did not fall back to the login form
+    expect(await page.isVisible('#top')).toBe(true);
+    await fill(PASSWORD, 'a new passphrase 1', 'a new passphrase 1');
+    await page.waitForSelector('form.login');
+    await login(page, p.base, 'reg-zj', 'a new passphrase 1');
+    expect((await loginToken(p, 'reg-zj', PASSWORD).catch(() => null)) ?? null).toBeNull();
+    await ctx.close();
+  }, 60_000);
+
   it('a regulator of SH gets 404 for a JS instrument and nothing of JS on the live stream', async () => {
     expect((await admin('/api/users', { method: 'POST', body: { username: 'reg-sh', password: PASSWORD, role: 'regulator', regions: ['SH'] } })).status).toBe(201);
     const reg = await loginToken(p, 'reg-sh', PASSWORD);

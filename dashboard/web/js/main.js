@@ -2,6 +2,7 @@ import { api, session, setSession, stream, whenUnauthorized } from './api.js';
 import { clear, h, toast } from './dom.js';
 import { tr } from './format.js';
 import { lang, setLang, t } from './i18n.js';
+import { renderAccount } from './pages/account.js';
 import { renderAlerts } from './pages/alerts.js';
 import { renderDevice } from './pages/device.js';
 import { renderInspector, renderInspectorList } from './pages/inspector.js';
@@ -35,6 +36,8 @@ const ROUTES = [
   [/^#\/sampling\/lot\/([^/]+)$/, (m) => renderLot(view, ctx, decodeURIComponent(m[1]))],
   [/^#\/inspector$/, () => renderInspector(view, ctx)],
   [/^#\/inspector\/list\/([^/]+)$/, (m) => renderInspectorList(view, ctx, decodeURIComponent(m[1]))],
+  // after a password change every session has ended: back to the login page
+  [/^#\/account$/, () => renderAccount(view, ctx, () => route())],
 ];
 
 function nav() {
