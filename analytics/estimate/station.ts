@@ -172,7 +172,7 @@ export function createStationEstimator(site: string, devices: readonly Device[],
       t.dayE[j] = e;
       t.daySd[j] = sd;
       count++;
-      out.sample({ deviceId: nz.id, ts: dayEnd, ratio: e / nz.mpe, sd: sd / nz.mpe, error: e });
+      out.sample({ deviceId: nz.id, ts: dayEnd, ratio: e / nz.mpe, sd: sd / nz.mpe, error: e, innovationZ: rec.innovation(j) });
       if (dayEnd <= nz.armedUntil + DAY && Number.isFinite(nz.preE) && Number.isFinite(nz.preSd)) {
         const change = Math.abs(e - nz.preE);
         if (change > 3 * Math.hypot(sd, nz.preSd) && change > nz.mpe / 3) {

@@ -85,6 +85,16 @@ describe('station estimator on a simulated fleet', () => {
     expect(Math.min(...sds)).toBeLessThan(0.0008);
   });
 
+  it('healthy nozzles: the daily innovations the change detectors run on are standard, not the estimates repeated', () => {
+    const zs = nozzles.filter((d) => !errorFaults(d)).flatMap((d) => samplesOf(d.id).slice(7).map((s) => s.innovationZ).filter((z): z is number => typeof z === 'number'));
+    expect(zs.length).toBeGreaterThan(100);
+    const mean = zs.reduce((a, b) => a + b, 0) / zs.length;
+    const sd = Math.sqrt(zs.reduce((a, b) => a + (b - mean) ** 2, 0) / zs.length);
+    expect(Math.abs(mean)).toBeLessThan(0.3);
+    expect(sd).toBeGreaterThan(0.5);
+    expect(sd).toBeLessThan(1.5);
+  });
+
   it('a 1 % step shows in the estimate within a few days', () => {
     const d = nozzles.find((x) => faultOf(x, 'step'))!;
     const f = faultOf(d, 'step')!;

@@ -78,6 +78,11 @@ export class TankReconciler {
   droppedGauges = 0;
   /** cycles whose own estimate of a nozzle jumped away from the running one (the nozzle was re-opened) */
   steps = 0;
+  /** hours of process noise added so far */
+  #hours = 0;
+  /** per nozzle: event time of its last widening, and its state at its last innovation [time, θ, var, hours] */
+  readonly #widenedAt: Float64Array;
+  readonly #last: Float64Array;
 
   constructor(nozzles: number, opts: StationOptions) {
     this.n = nozzles;
@@ -107,6 +112,8 @@ export class TankReconciler {
     this.dayInd = new Float64Array(nozzles);
     this.dayMech = new Float64Array(nozzles);
     this.dayTx = new Int32Array(nozzles);
+    this.#widenedAt = new Float64Array(nozzles).fill(-Infinity);
+    this.#last = new Float64Array(4 * nozzles).fill(Number.NaN);
   }
 
   /** A gauge reading: v15 and u in kL. Readings at or before the reconciled time are dropped. */
@@ -248,6 +255,7 @@ export class TankReconciler {
         // peers', so it is not fed back as an observation
         this.steps++;
         kf.inflate(j, d * d + vc);
+        this.#widen(j);
         this.#cusumUp[j] = 0;
         this.#cusumDown[j] = 0;
       } else {
@@ -267,7 +275,10 @@ export class TankReconciler {
     const kf = this.#kf;
     const n = this.n;
     const m = n + 3;
-    if (!Number.isNaN(this.#lastEq) && ts > this.#lastEq) kf.predict((ts - this.#lastEq) / HOUR);
+    if (!Number.isNaN(this.#lastEq) && ts > this.#lastEq) {
+      kf.predict((ts - this.#lastEq) / HOUR);
+      this.#hours += (ts - this.#lastEq) / HOUR;
+    }
     this.#lastEq = ts;
     const h = this.#h;
     for (let j = 0; j < n; j++) h[j] = -(this.#cum[j] as number);
@@ -338,5 +349,33 @@ export class TankReconciler {
   /** Widens nozzle j's uncertainty after evidence of a step so the regression re-learns it. */
   reopen(j: number, sd: number): void {
     this.#kf.inflate(j, sd * sd);
+    this.#widen(j);
+  }
+
+  #widen(j: number): void {
+    this.#widenedAt[j] = this.processedTo;
+  }
+
+  /**
+   * The standardised innovation of nozzle j's θ since the last call (see AreaBalance.innovation):
+   * what is new in today's estimate, in units of the information gained since, signed as the
+   * error. Null on the first call and across a re-opening of the nozzle.
+   */
+  innovation(j: number): number | null {
+    const L = this.#last;
+    const o = 4 * j;
+    const theta = this.#kf.x[j] as number;
+    const variance = this.#kf.variance(j);
+    const tPrev = L[o] as number;
+    let z: number | null = null;
+    if (Number.isFinite(tPrev) && (this.#widenedAt[j] as number) < tPrev && this.processedTo > tPrev) {
+      const v = (L[o + 2] as number) + (this.#kf.q[j] as number) * (this.#hours - (L[o + 3] as number)) - variance;
+      if (v > 0) z = -(theta - (L[o + 1] as number)) / Math.sqrt(v);
+    }
+    L[o] = this.processedTo;
+    L[o + 1] = theta;
+    L[o + 2] = variance;
+    L[o + 3] = this.#hours;
+    return z;
   }
 }
