@@ -163,7 +163,7 @@ describe.skipIf(!available)('the dashboard in a browser, against the platform wi
     await fill(PASSWORD, 'a new passphrase 1', 'a new passphrase 2');
     expect(await page.textContent('form.account p.error')).toBe('两次输入的新密码不一致');
     await fill('not the password', 'a new passphrase 1', 'a new passphrase 1');
-    await page.waitForFunction("document.querySelector('form.account p.error')?.textContent === '当前密码错误'");
+    await page.locator('form.account p.error', { hasText: '当前密码错误' }).waitFor();
     // still signed in: the header is there and the page did not fall back to the login form
     expect(await page.isVisible('#top')).toBe(true);
     await fill(PASSWORD, 'a new passphrase 1', 'a new passphrase 1');
