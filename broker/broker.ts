@@ -156,13 +156,33 @@ export function createBroker(opts: BrokerOptions): Broker {
   });
   // a suspended device, or one whose secret was rotated, must not keep the connection it has
   const connected = new Map<string, Client>();
-  aedes.on('client', (client) => connected.set(client.id, client));
+  // a change that lands between a device's secret check and aedes' 'client' event finds no
+  // connection to close: remembered for a while, and such a client is closed as it arrives (it
+  // reconnects and is checked afresh)
+  const changedAt = new Map<string, number>();
+  aedes.on('client', (client) => {
+    const at = changedAt.get(client.id);
+    if (at !== undefined && Date.now() - at < 30_000) {
+      changedAt.delete(client.id);
+      client.close();
+      return;
+    }
+    connected.set(client.id, client);
+  });
   aedes.on('clientDisconnect', (client) => {
     if (connected.get(client.id) === client) connected.delete(client.id);
   });
-  const unwatch = opts.registry.onDeviceChange?.((deviceId) => {
+  const unwatch = opts.registry.onDeviceChange?.((deviceId, revoked) => {
+    if (!revoked) {
+      changedAt.delete(deviceId);
+      return;
+    }
     const client = connected.get(deviceId);
-    if (!client) return;
+    if (!client) {
+      if (changedAt.size >= 10_000) changedAt.clear();
+      changedAt.set(deviceId, Date.now());
+      return;
+    }
     logger.info({ deviceId }, 'device credentials or status changed: connection closed');
     client.close();
   });

@@ -7,10 +7,11 @@ export interface DeviceAuthenticator {
   /** Resolves to the device when the id exists, is active and the secret matches; null otherwise. */
   authenticateDevice(id: string, secret: string): Promise<Device | null>;
   /**
-   * Tells the broker when a device's status or secret changes, so a connection made with the old
-   * ones is closed (CONNECT then checks afresh); returns the unsubscribe function.
+   * Tells the broker when a device's status or secret changes (`revoked` when the change withdraws
+   * its credentials), so a connection made with the old ones is closed (CONNECT then checks
+   * afresh); returns the unsubscribe function.
    */
-  onDeviceChange?(listener: (deviceId: string) => void): () => void;
+  onDeviceChange?(listener: (deviceId: string, revoked: boolean) => void): () => void;
 }
 
 /** An internal client (ingest workers, alerting, the dashboard's live view). */

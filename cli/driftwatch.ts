@@ -85,7 +85,7 @@ devices
 
 devices
   .command('status')
-  .description('suspend, reactivate or retire a device (from the CLI it applies at the device\'s next CONNECT; the API also disconnects it at once)')
+  .description('suspend, reactivate or retire a device (from the CLI it applies at the device\'s next CONNECT: the running platform reads the registry afresh for each; the API also disconnects it at once)')
   .argument('<id>')
   .argument('<status>', 'active | suspended | replaced')
   .action(async (id: string, status: string) => {

@@ -100,12 +100,12 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url')
 
 /**
  * Devices, users and sessions. Secrets and passwords are kept only as salted scrypt hashes.
- * Statements are prepared once, here; lookups on the CONNECT path are cached by id.
+ * Statements are prepared once, here; nothing is cached, so another process (the CLI) changing a
+ * device or a user is seen by the next check.
  */
 export class Registry {
   readonly #db: Db;
   readonly #now: () => number;
-  readonly #cache = new Map<string, { device: Device; secretHash: string }>();
   readonly #st;
 
   constructor(db: Db, now: () => number = Date.now) {
@@ -149,7 +149,6 @@ export class Registry {
     if (this.#st.getDevice.get(d.id)) throw RegistryErrors.make('REG_DEVICE_EXISTS', d.id);
     const secret = newSecret();
     this.#st.insertDevice.run({ ...d, params: JSON.stringify(d.params), secretHash: hashSecret(secret, DEVICE_SECRET_COST), createdAt: this.#now() });
-    this.#cache.delete(d.id);
     return { device: this.getDevice(d.id) as Device, secret };
   }
 
@@ -163,7 +162,6 @@ export class Registry {
     this.#db.transaction(() => {
       for (const r of rows) this.#st.upsertDevice.run(r);
     })();
-    for (const r of rows) this.#cache.delete(r.id);
   }
 
   getDevice(id: string): Device | null {
@@ -171,48 +169,49 @@ export class Registry {
     return row ? toDevice(row) : null;
   }
 
-  /** Checks a device's credentials. Resolves to the device when they match and it is active. */
+  /**
+   * Checks a device's credentials. Resolves to the device when they match and it is active. The
+   * row is read afresh for every check (one indexed read beside a scrypt: no cache to go stale
+   * when another process, the CLI, suspends a device or rotates its secret), and read again after
+   * the secret check: a suspension or rotation that lands while the check runs is not outraced.
+   */
   async authenticateDevice(id: string, secret: string): Promise<Device | null> {
-    let entry = this.#cache.get(id);
-    if (!entry) {
-      const row = this.#st.getDevice.get(id) as (DeviceRow & { secret_hash: string }) | undefined;
-      // the same work for an unknown id as for a wrong secret: timing does not tell which ids exist
-      if (!row) return (await verifySecret(secret, deviceDummy()), null);
-      entry = { device: toDevice(row), secretHash: row.secret_hash };
-      if (this.#cache.size > 100_000) this.#cache.clear();
-      this.#cache.set(id, entry);
-    }
-    const ok = await verifySecret(secret, entry.secretHash);
-    return ok && entry.device.status === 'active' ? entry.device : null;
+    const row = this.#st.getDevice.get(id) as (DeviceRow & { secret_hash: string }) | undefined;
+    // the same work for an unknown id as for a wrong secret: timing does not tell which ids exist
+    if (!row) return (await verifySecret(secret, deviceDummy()), null);
+    const ok = await verifySecret(secret, row.secret_hash);
+    if (!ok) return null;
+    const now = this.#st.getDevice.get(id) as (DeviceRow & { secret_hash: string }) | undefined;
+    if (!now || now.secret_hash !== row.secret_hash || now.status !== 'active') return null;
+    return toDevice(now);
   }
 
   setDeviceStatus(id: string, status: Device['status']): void {
     if (this.#st.setStatus.run(status, id).changes === 0) throw RegistryErrors.make('REG_DEVICE_NOT_FOUND', id);
-    this.#cache.delete(id);
-    this.#changed(id);
+    this.#changed(id, status !== 'active');
   }
 
   /** Issues a new secret for a device (the old one stops working at once); shown only now. */
   rotateDeviceSecret(id: string): string {
     const secret = newSecret();
     if (this.#st.setSecret.run(hashSecret(secret, DEVICE_SECRET_COST), id).changes === 0) throw RegistryErrors.make('REG_DEVICE_NOT_FOUND', id);
-    this.#cache.delete(id);
-    this.#changed(id);
+    this.#changed(id, true);
     return secret;
   }
 
-  readonly #listeners = new Set<(deviceId: string) => void>();
+  readonly #listeners = new Set<(deviceId: string, revoked: boolean) => void>();
   /**
-   * Called after a device's credentials or status change: a live connection made with the old
-   * ones must not outlast them (the broker closes it; CONNECT then checks afresh).
+   * Called after a device's credentials or status change, `revoked` when the change withdraws
+   * them (suspended, replaced, a new secret): a live connection made with the old ones must not
+   * outlast them (the broker closes it; CONNECT then checks afresh).
    */
-  onDeviceChange(l: (deviceId: string) => void): () => void {
+  onDeviceChange(l: (deviceId: string, revoked: boolean) => void): () => void {
     this.#listeners.add(l);
     return () => this.#listeners.delete(l);
   }
 
-  #changed(id: string): void {
-    for (const l of this.#listeners) l(id);
+  #changed(id: string, revoked: boolean): void {
+    for (const l of this.#listeners) l(id, revoked);
   }
 
   /** Keyset-paged list ordered by id. */
@@ -292,6 +291,10 @@ export class Registry {
     // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
     const ok = await verifySecret(password, row?.password_hash ?? dummy());
     if (!row || !ok || row.disabled === 1) return null;
+    // read again after the check: a password reset or a disabling that landed while it ran (and
+    // ended the user's sessions) must not be followed by a new session on the old password
+    const now = this.#st.getUser.get(username) as { password_hash: string; disabled: number } | undefined;
+    if (!now || now.password_hash !== row.password_hash || now.disabled === 1) return null;
     const token = randomBytes(32).toString('base64url');
     this.#st.purgeSessions.run(this.#now());
     this.#st.insertSession.run(sha256(token), username, this.#now() + ttlMs);

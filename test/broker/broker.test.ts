@@ -123,6 +123,27 @@ describe('authentication', () => {
     clients.push(await connect(port, { clientId: a.id, username: a.id, password: a.secret }));
   });
 
+  it('refuses or closes a device suspended while its CONNECT is being authenticated', async () => {
+    const orig = registry.authenticateDevice.bind(registry);
+    // the suspension lands during the secret check: the CONNECT is refused
+    registry.authenticateDevice = async (id: string, s: string) => {
+      const p = orig(id, s);
+      if (id === a.id) registry.setDeviceStatus(id, 'suspended');
+      return p;
+    };
+    await expect(connect(port, { clientId: a.id, username: a.id, password: a.secret })).rejects.toMatchObject({ code: 4 });
+    // it lands after the check, before the broker has registered the client: closed as it arrives
+    registry.setDeviceStatus(a.id, 'active');
+    registry.authenticateDevice = async (id: string, s: string) => {
+      const d = await orig(id, s);
+      if (id === b.id) registry.setDeviceStatus(id, 'suspended');
+      return d;
+    };
+    const c = await connect(port, { clientId: b.id, username: b.id, password: b.secret }).catch(() => null);
+    if (c) expect(await closedWithin(c, 2000)).toBe('closed');
+    expect(sink.got).toHaveLength(0);
+  });
+
   it('disconnects a device whose secret is rotated; the old secret no longer connects, the new one does', async () => {
     const c = await device(a);
     const secret = registry.rotateDeviceSecret(a.id);

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../lib/sqlite.js';
 import { Registry } from '../../registry/registry.js';
@@ -68,5 +71,42 @@ describe('Registry', () => {
     expect(reg.sessionUser(s!.token)?.username).toBe('insp-sh');
     now += 61_000;
     expect(reg.sessionUser(s!.token)).toBeNull();
+  });
+});
+
+describe('revocation is not outraced, and another process is seen', () => {
+  const base = { kind: 'meter', model: 'DDZY-1', accuracyClass: 'B', site: 'area-1', installDate: '2023-05-01', region: 'SH' } as const;
+
+  it('a device suspended, or its secret rotated, while its secret check runs is refused', async () => {
+    const reg = new Registry(openDb(':memory:'));
+    const { secret } = reg.addDevice({ ...base, id: 'd-1' });
+    const suspended = reg.authenticateDevice('d-1', secret);
+    reg.setDeviceStatus('d-1', 'suspended');
+    expect(await suspended).toBeNull();
+    reg.setDeviceStatus('d-1', 'active');
+    const rotated = reg.authenticateDevice('d-1', secret);
+    reg.rotateDeviceSecret('d-1');
+    expect(await rotated).toBeNull();
+  });
+
+  it('a login whose password check runs while the password is reset opens no session', async () => {
+    const reg = new Registry(openDb(':memory:'));
+    reg.addUser({ username: 'insp', password: 'the old password', role: 'inspector', regions: ['SH'] });
+    const pending = reg.login('insp', 'the old password');
+    reg.setPassword('insp', 'a brand new password');
+    expect(await pending).toBeNull();
+  });
+
+  it('a change made through another connection to the same registry (the CLI) holds at the next check', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'driftwatch-reg-')), 'registry.db');
+    const platform = new Registry(openDb(file));
+    const { secret } = platform.addDevice({ ...base, id: 'd-3' });
+    expect(await platform.authenticateDevice('d-3', secret)).not.toBeNull();
+    const cli = new Registry(openDb(file));
+    const fresh = cli.rotateDeviceSecret('d-3');
+    expect(await platform.authenticateDevice('d-3', secret)).toBeNull();
+    expect(await platform.authenticateDevice('d-3', fresh)).not.toBeNull();
+    cli.setDeviceStatus('d-3', 'suspended');
+    expect(await platform.authenticateDevice('d-3', fresh)).toBeNull();
   });
 });
