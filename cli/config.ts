@@ -25,11 +25,16 @@ export const ConfigSchema = z.strictObject({
   /** service account for internal clients on the embedded broker (password generated when unset) */
   MQTT_SERVICE_USER: z.string().min(1).default('driftwatch-service'),
   MQTT_SERVICE_PASSWORD: z.string().min(12).optional(),
-  /** where SQLite databases and the initial admin password live */
   /** MQTT connections from one address (an IPv6 /64): raise it for many devices behind one NAT; 0 turns the cap off */
   MQTT_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(200),
   /** HTTP connections from one address */
   HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(64),
+  /**
+   * behind a reverse proxy: the proxy's addresses (comma-separated, CIDR allowed) whose
+   * X-Forwarded-For is believed, so login limits key on the client, not on the proxy
+   */
+  TRUST_PROXY: z.string().min(1).optional(),
+  /** where SQLite databases and the initial admin password live */
   DATA_DIR: z.string().min(1).default('./data'),
   /** 'full' fsyncs every group commit (survives power loss); 'normal' survives a killed process only */
   DURABILITY: z.enum(['full', 'normal']).default('full'),

@@ -7,6 +7,9 @@ import { DashboardErrors } from '../errors.js';
 import type { AuditLog } from '../audit.js';
 import type { LoginLimiter } from '../login-limiter.js';
 import { LoginBody, PasswordChangeBody } from '../schemas.js';
+import { addressKey, isLoopback } from '../../lib/remote-address.js';
+
+const LOOPBACK = 'loopback';
 
 export interface AuthDeps {
   registry: Registry;
@@ -25,17 +28,31 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
   // logins must not become a flood of audit rows (each an fsync).
   const noticed = new Map<string, number>();
   let checking = 0;
+  /**
+   * The keys a login counts against: the client's address as the connection caps count it (an
+   * IPv6 /64 as one), with and without the username. Loopback, where an untrusted reverse proxy
+   * would bring every user from, has no per-address limit (set TRUST_PROXY so request.ip is the
+   * client's); the per-username limit still holds.
+   */
+  const blocked = (ip: string, username: string) => {
+    const address = isLoopback(ip) ? LOOPBACK : (addressKey(ip) ?? ip);
+    const key = `${address}\u0000${username}`;
+    const wait = Math.max(limiter.retryAfter(key), address === LOOPBACK ? 0 : ipLimiter.retryAfter(address));
+    return { key, address, wait };
+  };
   app.post('/api/auth/login', { config: { public: true }, schema: { tags: ['auth'], summary: 'open a session', body: LoginBody } }, async (request) => {
     const { username, password } = request.body;
-    const key = `${request.ip}\u0000${username}`;
+    const { key, address, wait } = blocked(request.ip, username);
     // Checked before the password so a blocked client costs no scrypt work.
-    const wait = Math.max(limiter.retryAfter(key), ipLimiter.retryAfter(request.ip));
     if (wait > 0) {
-      const until = noticed.get(key);
+      // audited once per block: per address when the address is blocked (whatever the usernames
+      // cycled through), per address and username otherwise
+      const notice = ipLimiter.retryAfter(address) > 0 ? address : key;
+      const until = noticed.get(notice);
       const now = clock.now();
       if (until === undefined || until < now) {
         if (noticed.size >= 10_000) noticed.clear();
-        noticed.set(key, now + wait);
+        noticed.set(notice, now + wait);
         audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip, detail: 'rate limited' });
       }
       throw DashboardErrors.make('DSH_LOGIN_RATE_LIMITED', wait);
@@ -52,7 +69,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
     }
     if (!session) {
       limiter.fail(key);
-      ipLimiter.fail(request.ip);
+      if (address !== LOOPBACK) ipLimiter.fail(address);
       audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip });
       request.log.warn({ username, ip: request.ip }, 'login failed');
       throw DashboardErrors.make('DSH_LOGIN_FAILED');
@@ -65,8 +82,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
 
   app.post('/api/auth/password', { config: { roles: ROLES }, schema: { tags: ['auth'], summary: 'change your own password; every session of yours ends, this one too', body: PasswordChangeBody } }, async (request, reply) => {
     const username = request.user?.username ?? '';
-    const key = `${request.ip}\u0000${username}`;
-    const wait = Math.max(limiter.retryAfter(key), ipLimiter.retryAfter(request.ip));
+    const { key, address, wait } = blocked(request.ip, username);
     if (wait > 0) throw DashboardErrors.make('DSH_LOGIN_RATE_LIMITED', wait);
     if (checking >= maxConcurrent) throw DashboardErrors.make('DSH_BUSY', 1000);
     checking++;
@@ -78,7 +94,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
     }
     if (!ok) {
       limiter.fail(key);
-      ipLimiter.fail(request.ip);
+      if (address !== LOOPBACK) ipLimiter.fail(address);
       audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip, detail: 'password change: wrong current password' });
       // 403, not 401: the session is valid, and a client that logs out on 401 must not here
       throw DashboardErrors.make('DSH_PASSWORD_WRONG');

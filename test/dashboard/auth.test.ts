@@ -218,3 +218,31 @@ describe('user lifecycle', () => {
     }
   });
 });
+
+describe('login limits by address', () => {
+  it('count an IPv6 /64 as one address, and audit a blocked address once whatever usernames it cycles', async () => {
+    const g = await makeFixture({ loginLimit: { maxFailures: 3, maxFailuresPerIp: 5, windowMs: 60_000 } });
+    try {
+      const attempt = (username: string, i: number) =>
+        g.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'not the password' }, remoteAddress: `2001:db8:1:2::${(i + 1).toString(16)}` });
+      for (let i = 0; i < 5; i++) expect((await attempt(`u${i}`, i)).statusCode).toBe(401);
+      for (let i = 5; i < 40; i++) expect((await attempt(`x${i}`, i)).statusCode).toBe(429);
+      expect(g.dashboard.audit.list({ limit: 100 }).items.filter((e) => e.detail === 'rate limited')).toHaveLength(1);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('hold no per-address limit on loopback (an untrusted proxy), while the per-username one still holds', async () => {
+    const g = await makeFixture({ loginLimit: { maxFailures: 3, maxFailuresPerIp: 5, windowMs: 60_000 } });
+    try {
+      const attempt = (username: string, password = 'not the password') => g.dashboard.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress: '127.0.0.1' });
+      for (let i = 0; i < 30; i++) expect((await attempt(`attacker${i}`)).statusCode).toBe(401);
+      expect((await attempt('admin', PASSWORD)).statusCode).toBe(200);
+      for (let i = 0; i < 3; i++) await attempt('reg-sh');
+      expect((await attempt('reg-sh', PASSWORD)).statusCode).toBe(429);
+    } finally {
+      await g.close();
+    }
+  });
+});
