@@ -52,6 +52,12 @@ export interface AnalyticsOptions {
    * were live (state/verification.ts).
    */
   verificationOf?: (deviceId: string) => VerificationInput | undefined;
+  /**
+   * A quarantine burst: at least `count` quarantined messages of one device within `windowMs` of
+   * receive time raise a data-quality alert; it clears after `quietMs` without any (defaults 5 in
+   * an hour, a day's quiet)
+   */
+  quarantineBurst?: { count?: number; windowMs?: number; quietMs?: number };
 }
 
 const HISTORY_SCHEMA = `
@@ -103,6 +109,9 @@ class InstrumentState {
   outRun = 0;
   silent = false;
   clockFlag = false;
+  /** receive times of the device's newest quarantined messages, oldest first (at most 64) */
+  readonly quarantinedAt: number[] = [];
+  quarantineBurst = false;
 
   constructor(device: Device) {
     this.device = device;
@@ -270,6 +279,21 @@ export function createAnalytics(opts: AnalyticsOptions) {
     return s;
   }
 
+  const burstCount = opts.quarantineBurst?.count ?? 5;
+  /** instruments whose quarantine-burst alert is up, checked for quiet at each flush */
+  const bursting = new Set<InstrumentState>();
+  const burstWindow = opts.quarantineBurst?.windowMs ?? 3_600_000;
+  const burstQuiet = opts.quarantineBurst?.quietMs ?? DAY;
+  /** quarantined messages of the instrument within `ms` before the newest one */
+  function quarantinedWithin(st: InstrumentState, ms: number): number {
+    const q = st.quarantinedAt;
+    const last = q[q.length - 1];
+    if (last === undefined) return 0;
+    let n = 0;
+    for (let i = q.length - 1; i >= 0 && (q[i] as number) > last - ms; i--) n++;
+    return n;
+  }
+
   const subject = (st: InstrumentState) => ({ deviceId: st.device.id, region: st.device.region, kind: st.device.kind as Kind });
 
   /**
@@ -292,7 +316,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
   }
 
   function regrade(st: InstrumentState, at: number): void {
-    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: 0 }, st.tamper, policy, st.outRun);
+    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: quarantinedWithin(st, DAY) }, st.tamper, policy, st.outRun);
     st.evaluation = ev;
     const basis = st.tamper.length > 0 ? 'tamper' : 'inaccuracy';
     const site = sites.get(st.device.site);
@@ -434,6 +458,33 @@ export function createAnalytics(opts: AnalyticsOptions) {
       }
     },
     /**
+     * Messages ingest quarantined (stored already): a burst from one device raises a data-quality
+     * alert (a firmware fault, a misconfigured gateway, a probe), and the count of the last day
+     * enters its grade.
+     */
+    quarantined(rows: readonly { deviceId: string; site?: string | undefined; reason: string; receivedAt: number }[]): void {
+      const touched = new Map<InstrumentState, number>();
+      for (const r of rows) {
+        let st = instruments.get(r.deviceId);
+        if (!st && r.site !== undefined && siteOf(r.site)) st = instruments.get(r.deviceId);
+        if (!st) continue;
+        touched.set(st, r.receivedAt);
+        const q = st.quarantinedAt;
+        q.push(r.receivedAt);
+        if (q.length > 64) q.shift();
+        const n = quarantinedWithin(st, burstWindow);
+        if (n >= burstCount && !st.quarantineBurst) {
+          st.quarantineBurst = true;
+          bursting.add(st);
+          alerts.raise(subject(st), 'quarantine_burst', r.receivedAt,
+            { zh: `一小时内 ${n} 条报文被隔离（${r.reason}）`, en: `${n} messages quarantined within an hour (${r.reason})` },
+            { count: n, reason: r.reason });
+        }
+      }
+      // the day's count is part of the grade
+      for (const [st, at] of touched) regrade(st, at);
+    },
+    /**
      * Restart safety: between begin and end, readings replayed from the store rebuild the
      * estimators and monitors without raising again what was raised before the restart
      * (alerts, orders and grade history are durable in `db`). Readings that arrive late later
@@ -450,6 +501,15 @@ export function createAnalytics(opts: AnalyticsOptions) {
       for (const s of sites.values()) {
         s.estimator.flush(out);
         quality(s);
+      }
+      const now = opts.clock.now();
+      for (const st of bursting) {
+        const last = st.quarantinedAt[st.quarantinedAt.length - 1] ?? -Infinity;
+        if (now - last < burstQuiet) continue;
+        st.quarantineBurst = false;
+        bursting.delete(st);
+        alerts.clear(st.device.id, 'quarantine_burst', now);
+        regrade(st, now);
       }
     },
     /** Each new estimate (not those rebuilt by a replay), after its grade is known. */

@@ -132,6 +132,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
     logger: log.child({ part: 'analytics' }),
   });
   ingest.onAccepted((batch) => analytics.ingest(batch));
+  ingest.onQuarantined((rows) => analytics.quarantined(rows));
   // with InfluxDB, the analytics outputs go there too (measurement `analytics`), through the outbox
   const pendingEstimates: EstimatePoint[] = [];
   const sendEstimates = () => {

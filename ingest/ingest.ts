@@ -63,6 +63,8 @@ export interface Ingest extends IngestSink {
   start(): void;
   /** subscribes to new, deduplicated readings (one batch per commit); returns the unsubscriber */
   onAccepted(listener: AcceptedListener): () => void;
+  /** What was quarantined, once it is stored (analytics raises data-quality alerts on bursts). */
+  onQuarantined(listener: (rows: readonly QuarantineEntry[]) => void): () => void;
   stats(): IngestStats;
   deviceHealth(deviceId: string): DeviceHealth | null;
   /** the rejected readings, for the API */
@@ -106,6 +108,7 @@ function seqReused(reused: readonly Accepted[], topic: string): QuarantineEntry 
     detail: `${reused.length === 1 ? 'seq' : `${reused.length} readings, seqs`} ${seqs}: already stored with a different ts or values; ${reused.length === 1 ? 'this reading was' : 'these readings were'} not stored`,
     receivedAt: first.receivedAt,
     readings: reused.length,
+    site: first.site,
   };
 }
 
@@ -137,6 +140,17 @@ export function createIngest(options: IngestOptions): Ingest {
   });
 
   const listeners = new Set<AcceptedListener>();
+  const quarantineListeners = new Set<(rows: readonly QuarantineEntry[]) => void>();
+  const tellQuarantined = (rows: readonly QuarantineEntry[]) => {
+    if (rows.length === 0) return;
+    for (const l of quarantineListeners) {
+      try {
+        l(rows);
+      } catch (err) {
+        log.error({ err }, 'quarantine listener failed');
+      }
+    }
+  };
   const devices = new Map<string, DeviceState>();
   let state: 'new' | 'running' | 'closed' = 'new';
   let closing: Promise<void> | null = null;
@@ -202,6 +216,7 @@ export function createIngest(options: IngestOptions): Ingest {
     let quarantineError: Error | null = null;
     try {
       quarantine.add(rows);
+      tellQuarantined(rows);
     } catch (err) {
       quarantineError = IngestErrors.make('ING_STORE_FAILED', 'quarantine insert failed', err);
       log.error({ err, rows: rows.length }, 'quarantine insert failed');
@@ -248,6 +263,7 @@ export function createIngest(options: IngestOptions): Ingest {
     if (reusedRows.length > 0) {
       try {
         quarantine.add(reusedRows);
+        tellQuarantined(reusedRows);
       } catch (err) {
         reusedError = IngestErrors.make('ING_STORE_FAILED', 'quarantine insert failed', err);
         log.error({ err, rows: reusedRows.length }, 'quarantine insert of reused seqs failed');
@@ -317,6 +333,10 @@ export function createIngest(options: IngestOptions): Ingest {
     onAccepted(listener) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
+    },
+    onQuarantined(listener) {
+      quarantineListeners.add(listener);
+      return () => void quarantineListeners.delete(listener);
     },
     stats() {
       let clockFlagged = 0;

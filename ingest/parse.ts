@@ -33,7 +33,7 @@ export interface Parsed {
 }
 
 function reject(out: Parsed, device: Device, topic: string, payload: Buffer, receivedAt: number, reason: RejectReason, detail: string, readings = 1): void {
-  out.rejected.push({ deviceId: device.id, region: device.region, topic, payload, reason, detail, receivedAt, readings });
+  out.rejected.push({ deviceId: device.id, region: device.region, topic, payload, reason, detail, receivedAt, readings, site: device.site });
 }
 
 interface Rejection {

@@ -25,6 +25,8 @@ export interface QuarantineEntry {
   receivedAt: number;
   /** readings the row stands for (1 when absent): a batch's elements rejected for one reason share one row */
   readings?: number;
+  /** the device's site, for listeners (analytics' data-quality alerts); not stored */
+  site?: string;
 }
 
 export interface QuarantineRow {

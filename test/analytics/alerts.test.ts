@@ -92,3 +92,35 @@ describe('AlertBook.summary', () => {
     expect(book.summary({ regions: [], fromMs: 0, toMs: Infinity })).toEqual({ unresolved: [], perDay: [] });
   });
 });
+
+describe('quarantine bursts', () => {
+  it('raise a data-quality alert on 5 quarantined messages of a device within an hour, grade it, and clear after a quiet day', async () => {
+    const { createAnalytics } = await import('../../analytics/engine.js');
+    const { ManualClock } = await import('../../lib/clock.js');
+    const { openDb } = await import('../../lib/sqlite.js');
+    const T = Date.UTC(2026, 5, 1);
+    const clock = new ManualClock(T);
+    const device = { id: 'SH-A001-M001', kind: 'meter', model: 'DDZY-1', accuracyClass: '2', region: 'SH', site: 'SH-A001', role: 'customer', installDate: '2022-01-01', params: {}, status: 'active', createdAt: 0 } as const;
+    const head = { ...device, id: 'SH-A001-M000', role: 'head', accuracyClass: '0.5S' } as const;
+    const an = createAnalytics({ db: openDb(':memory:'), clock, devicesOfSite: (s) => (s === 'SH-A001' ? [head, device] : []) });
+    const row = (i: number) => ({ deviceId: device.id, site: device.site, reason: 'ING_SCHEMA_INVALID', receivedAt: T + i * 60_000 });
+    // four in an hour, and one two hours later: no burst
+    an.quarantined([row(0), row(10), row(20), row(30)]);
+    an.quarantined([row(150)]);
+    expect(an.alerts.isActive(device.id, 'quarantine_burst')).toBe(false);
+    // five within an hour: a burst, once
+    an.quarantined([row(160), row(170), row(180), row(190)]);
+    expect(an.alerts.isActive(device.id, 'quarantine_burst')).toBe(true);
+    an.quarantined([row(200), row(210)]);
+    expect(an.alerts.list({ type: 'quarantine_burst', limit: 10 }).items).toHaveLength(1);
+    // eleven in the day: the grade says why
+    expect(an.state(device.id)?.reasons.map((r: { code: string }) => r.code)).toContain('quarantine');
+    // a quiet day later the condition is gone (latched until someone acknowledges it)
+    clock.set(T + 210 * 60_000 + 86_400_000 + 1);
+    an.flush();
+    expect(an.alerts.isActive(device.id, 'quarantine_burst')).toBe(false);
+    expect(an.alerts.list({ type: 'quarantine_burst', limit: 10 }).items[0]?.status).toBe('latched');
+    // a device of no known site is ignored, not an error
+    an.quarantined([{ deviceId: 'nobody', reason: 'ING_JSON_MALFORMED', receivedAt: T }]);
+  });
+});

@@ -139,6 +139,19 @@ describe('ingest', () => {
     expect(ingest.stats()).toMatchObject({ received: 3, accepted: 2 });
   });
 
+  it('tells its listeners what it quarantined, with the device and its site, once stored', async () => {
+    const told: { deviceId: string; site?: string | undefined; reason: string }[] = [];
+    const stop = ingest.onQuarantined((rows) => told.push(...rows));
+    await ingest.accept(METER, 'readings', TOPIC, Buffer.from('{"ts": 17'), NOW);
+    await ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(1), { ...goodReading.meter(2), powerW: -3 }]), NOW);
+    stop();
+    await ingest.accept(METER, 'readings', TOPIC, Buffer.from('nope'), NOW);
+    expect(told.map((r) => [r.deviceId, r.site, r.reason])).toEqual([
+      [METER.id, METER.site, 'ING_JSON_MALFORMED'],
+      [METER.id, METER.site, 'ING_VALUE_ABSURD'],
+    ]);
+  });
+
   it('quarantines the bad elements of a batch as one row per reason, with their count', async () => {
     await ingest.close();
     ingest = make({ limits: { maxPayloadBytes: 1 << 20 } });
