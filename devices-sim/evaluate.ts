@@ -42,6 +42,11 @@ export interface EvalResult {
   falseAlertsPerDeviceYear: number;
   /** those alerts (counts) by device kind and alert type */
   falseAlertsByType: Record<string, number>;
+  /**
+   * the change detectors on the drift and step faults, by kind and fault type: faults, those with a
+   * drift or step alert at or after the onset, and the median days from onset to the first
+   */
+  changeAlerts: Record<string, { faults: number; alerted: number; medianDaysFromOnset: number | null }>;
   tamperFaults: number;
   tamperDetected: number;
   tamperRecall: number;
@@ -89,6 +94,8 @@ export interface EvalOutcome {
   alertsOnHealthy: number;
   /** the same by device kind and alert type */
   healthyAlertsByType: [string, number][];
+  /** faulty devices: when their drift and step alerts opened */
+  changeAlertsOnFaulty: [string, number[]][];
   readings: number;
   /** the oracle bound per customer-meter drift or step (see bound.ts): days past the crossing, or null */
   bound: [string, number, number | null][];
@@ -163,6 +170,7 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
   const orderBasis = new Map<string, string>();
   let alertsOnHealthy = 0;
   const healthyAlertsByType = new Map<string, number>();
+  const changeAlertsOnFaulty = new Map<string, number[]>();
   const kindOf = new Map(fleet.devices.map((d) => [d.id, d.kind]));
   const faulty = new Set(truth.faulty().map((d) => d.id));
   analytics.onOrder((o) => {
@@ -175,6 +183,11 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     if (change !== 'opened') return;
     if (a.type === 'out_of_tolerance' && !firstFlag.has(a.deviceId)) firstFlag.set(a.deviceId, a.openedAt);
     if (a.type === 'tamper' && !tamperFlag.has(a.deviceId)) tamperFlag.set(a.deviceId, a.openedAt);
+    if (faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step')) {
+      const at = changeAlertsOnFaulty.get(a.deviceId) ?? [];
+      if (at.length < 32) at.push(a.openedAt);
+      changeAlertsOnFaulty.set(a.deviceId, at);
+    }
     if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) {
       alertsOnHealthy++;
       const key = `${kindOf.get(a.deviceId) ?? '?'}:${a.type}`;
@@ -208,6 +221,7 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     orderBasis: [...orderBasis],
     alertsOnHealthy,
     healthyAlertsByType: [...healthyAlertsByType],
+    changeAlertsOnFaulty: [...changeAlertsOnFaulty],
     readings,
     bound: bound.result(),
     stepReopens: areaEstimators.reduce((n, e) => n + e.stepReopens(), 0),
@@ -225,6 +239,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const orderedAt = new Map(outcomes.flatMap((o) => o.orderedAt));
   const orderBasis = new Map(outcomes.flatMap((o) => o.orderBasis));
   const alertsOnHealthy = outcomes.reduce((a, o) => a + o.alertsOnHealthy, 0);
+  const changeAlertsOf = new Map(outcomes.flatMap((o) => o.changeAlertsOnFaulty));
   const falseAlertsByType: Record<string, number> = {};
   for (const o of outcomes) for (const [k, v] of o.healthyAlertsByType) falseAlertsByType[k] = (falseAlertsByType[k] ?? 0) + v;
   const readings = outcomes.reduce((a, o) => a + o.readings, 0);
@@ -290,6 +305,17 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
       if (flag !== undefined && flag >= tamper.startMs - DAY) tamperDetected++;
     }
   }
+  // the change detectors on drift and step faults: alerted at or after the onset, and how soon
+  const changeByType: Record<string, number[]> = {};
+  const changeFaults: Record<string, number> = {};
+  for (const d of fleet.devices) {
+    const f = truth.faultsOf(d.id).find((x) => x.type === 'drift' || x.type === 'step');
+    if (!f || d.kind === 'tank') continue;
+    const key = `${d.kind}:${f.type}`;
+    changeFaults[key] = (changeFaults[key] ?? 0) + 1;
+    const first = (changeAlertsOf.get(d.id) ?? []).filter((t) => t >= f.startMs).sort((x, y) => x - y)[0];
+    if (first !== undefined) (changeByType[key] ??= []).push((first - f.startMs) / DAY);
+  }
   const years = (fleet.endMs - fleet.startMs) / (365 * DAY);
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
   const med = quantile(delays, 0.5);
@@ -308,6 +334,13 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     falseReplacementRate: neverOut ? r3(falseReplacements / neverOut) : 0,
     falseAlertsPerDeviceYear: healthyGraded ? r3(alertsOnHealthy / (healthyGraded * years)) : 0,
     falseAlertsByType,
+    changeAlerts: Object.fromEntries(
+      Object.entries(changeFaults).map(([k, n]) => {
+        const v = changeByType[k] ?? [];
+        const med = quantile(v, 0.5);
+        return [k, { faults: n, alerted: v.length, medianDaysFromOnset: med === null ? null : r3(med) }];
+      }),
+    ),
     tamperFaults,
     tamperDetected,
     tamperRecall: tamperFaults ? r3(tamperDetected / tamperFaults) : 1,
