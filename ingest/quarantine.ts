@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../lib/sqlite.js';
-import type { Region } from './readings.js';
+import { MAX_PAYLOAD_BYTES, type Region } from './readings.js';
 import { REJECT_REASONS, type RejectReason } from './errors.js';
 
 /** bytes of a rejected payload kept: enough to see what went wrong, bounded per row */
@@ -174,7 +174,11 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
       let n = rows;
       const devices = new Set<string>();
       for (const e of entries) {
-        const kept = e.payload.length > QUARANTINE_PAYLOAD_BYTES ? e.payload.subarray(0, QUARANTINE_PAYLOAD_BYTES) : e.payload;
+        // readings refused for a reused seq are valid readings, acknowledged to the device: kept whole
+        // (at most a message's worth, re-serialised: twice MAX_PAYLOAD_BYTES is room enough) so they
+        // can be recovered; the rest only need enough to show what was wrong
+        const limit = e.reason === 'ING_SEQ_REUSED' ? 2 * MAX_PAYLOAD_BYTES : QUARANTINE_PAYLOAD_BYTES;
+        const kept = e.payload.length > limit ? e.payload.subarray(0, limit) : e.payload;
         s.insert.run(e.deviceId, e.region, e.topic, kept, e.payload.length, e.reason, e.detail, e.receivedAt, e.readings ?? 1);
         devices.add(e.deviceId);
         n++;

@@ -196,6 +196,19 @@ describe('ingest', () => {
     expect(await store.count('m-1')).toBe(3);
   });
 
+  it('keeps every reading of a reset device\'s backfill in its quarantine row, not the first 1 KiB', async () => {
+    const first = Array.from({ length: 100 }, (_, i) => goodReading.meter(i + 1));
+    await ingest.accept(METER, 'readings', TOPIC, json(first), NOW);
+    // the same seqs again, with other times: the counter went back
+    const again = Array.from({ length: 100 }, (_, i) => goodReading.meter(i + 1, NOW - 7_200_000 + i * 1000));
+    await ingest.accept(METER, 'readings', TOPIC, json(again), NOW);
+    const [row] = quarantined();
+    expect(row?.reason).toBe('ING_SEQ_REUSED');
+    expect(row?.readings).toBe(100);
+    const kept = JSON.parse(row?.payload ?? '') as { seq: number; ts: number }[];
+    expect(kept.map((r) => r.ts)).toEqual(again.map((r) => r.ts));
+  });
+
   it('quarantines a reading that reuses a stored seq with a different ts or values, and acknowledges it', async () => {
     await ingest.accept(METER, 'readings', TOPIC, json([goodReading.meter(1), goodReading.meter(2)]), NOW);
     // a redelivery: a duplicate, as before
