@@ -15,18 +15,23 @@ export interface DemoFleetOptions {
   duplicateRate?: number;
   /** fraction of readings swapped with their successor */
   outOfOrderRate?: number;
+  /** ms: the fleet's start (default the clock's present); the same start and seed give the same fleet and readings */
+  fleetStartMs?: number;
 }
 
 /**
- * Builds the demo fleet from the clock's present (simulated) time, registers its devices (with
+ * Builds the demo fleet from `fleetStartMs` (by default the clock's present), registers its devices (with
  * fresh secrets each start: the registry keeps only their hashes) and starts publishing through
  * real MQTT clients.
  */
 export async function startDemoFleet(opts: DemoFleetOptions) {
-  const startMs = opts.clock.now();
+  const startMs = opts.fleetStartMs ?? opts.clock.now();
+  const now = opts.clock.now();
   const sim = createFleet({
     scenario: { ...demoScenario(opts.devices, opts.seed), days: 3650, start: startMs },
     nowMs: startMs,
+    // a fleet started earlier: its readings up to the clock's present were published before
+    ...(now > startMs ? { silentUntilMs: now } : {}),
     brokerUrl: opts.brokerUrl,
     clock: opts.clock,
     logger: opts.logger,

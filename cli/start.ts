@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAnalytics } from '../analytics/index.js';
 import { warmUp } from '../analytics/replay.js';
@@ -86,7 +86,11 @@ export async function runPlatform(cfg: Config): Promise<void> {
   // The demo replays the past up to now at SIM_SPEED; the platform shares its clock, so
   // receive times and the future-timestamp check are in the same simulated time as the fleet.
   const demo = cfg.SIM_DEVICES > 0;
-  const clock: Clock = demo ? new AcceleratedClock(Date.now() - cfg.SIM_DAYS_BACK * 86_400_000, cfg.SIM_SPEED) : systemClock;
+  // A demo restarted on the same data continues its fleet where it left off: the same start and
+  // seed give the same fleet and readings, so what the last run published is not sent again (or,
+  // counted from 1 again, taken for counters that went back).
+  const demoState = demo ? loadDemoState(cfg, log) : null;
+  const clock: Clock = demoState ? new AcceleratedClock(demoState.simulatedTo, cfg.SIM_SPEED) : systemClock;
 
   const telemetryDb = openDb(join(cfg.DATA_DIR, 'telemetry.db'), { synchronous: cfg.DURABILITY === 'full' ? 'FULL' : 'NORMAL' });
   const influx = influxStore(cfg, reg.registry, telemetryDb, clock, log);
@@ -219,6 +223,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
   log.info({ port: httpPort, host: cfg.HOST }, 'HTTP API listening');
 
   let fleet: Awaited<ReturnType<typeof startDemoFleet>> | null = null;
+  let demoTimer: NodeJS.Timeout | null = null;
   if (demo && !cfg.MQTT_URL) {
     fleet = await startDemoFleet({
       registry: reg.registry,
@@ -227,7 +232,14 @@ export async function runPlatform(cfg: Config): Promise<void> {
       brokerUrl: `mqtt://${cfg.HOST === '0.0.0.0' ? '127.0.0.1' : cfg.HOST}:${cfg.MQTT_PORT}`,
       clock,
       logger: log.child({ part: 'fleet' }),
+      ...(demoState ? { fleetStartMs: demoState.startMs } : {}),
     });
+    if (demoState) {
+      const save = () => saveDemoState(cfg, { ...demoState, simulatedTo: clock.now() });
+      save();
+      demoTimer = setInterval(save, 5_000);
+      demoTimer.unref();
+    }
   }
   process.stderr.write(`driftwatch: API on http://${cfg.HOST}:${httpPort}, MQTT on ${cfg.MQTT_URL ? 'external broker' : `${cfg.HOST}:${cfg.MQTT_PORT}`}${fleet ? `, demo fleet of ${fleet.fleet.devices.length} devices` : ''}\n`);
 
@@ -236,6 +248,8 @@ export async function runPlatform(cfg: Config): Promise<void> {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
+    if (demoTimer) clearInterval(demoTimer);
+    if (demoState && fleet) saveDemoState(cfg, { ...demoState, simulatedTo: clock.now() });
     const timer = setTimeout(() => {
       log.error('shutdown took longer than 15 s; exiting');
       process.exit(1);
@@ -268,4 +282,41 @@ export async function runPlatform(cfg: Config): Promise<void> {
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** The demo fleet's identity and how far it got, kept in DATA_DIR between runs. */
+interface DemoState {
+  seed: number;
+  devices: number;
+  /** ms: the fleet's start */
+  startMs: number;
+  /** ms: simulated time the last run had reached */
+  simulatedTo: number;
+}
+
+function loadDemoState(cfg: Config, log: Logger): DemoState {
+  const fresh = (): DemoState => {
+    const startMs = Date.now() - cfg.SIM_DAYS_BACK * 86_400_000;
+    return { seed: cfg.SIM_SEED, devices: cfg.SIM_DEVICES, startMs, simulatedTo: startMs };
+  };
+  const file = join(cfg.DATA_DIR, 'demo.json');
+  if (!existsSync(file)) return fresh();
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as DemoState;
+    if (s.seed !== cfg.SIM_SEED || s.devices !== cfg.SIM_DEVICES || !Number.isFinite(s.startMs) || !Number.isFinite(s.simulatedTo)) {
+      log.warn({ file }, 'the demo fleet in DATA_DIR was built with another seed or size: starting a new one (its readings will be taken for reused sequence numbers; use a fresh DATA_DIR)');
+      return fresh();
+    }
+    log.info({ startedAt: new Date(s.startMs).toISOString(), resumesAt: new Date(s.simulatedTo).toISOString() }, 'demo fleet resumes');
+    return { ...s, simulatedTo: Math.max(s.startMs, Math.min(s.simulatedTo, Date.now())) };
+  } catch (err) {
+    log.warn({ err, file }, 'demo state unreadable: starting a new demo fleet');
+    return fresh();
+  }
+}
+
+function saveDemoState(cfg: Config, s: DemoState): void {
+  const file = join(cfg.DATA_DIR, 'demo.json');
+  writeFileSync(`${file}.tmp`, JSON.stringify(s));
+  renameSync(`${file}.tmp`, file);
 }

@@ -33,6 +33,12 @@ export interface FleetRunnerOptions {
   /** ms of simulated time generated per tick at most, default 6 h: a tick never blocks for long */
   maxSliceMs?: number;
   backoff?: BackoffOptions;
+  /**
+   * ms: the fleet's readings before this were published by an earlier run (a restart of the
+   * demo): the simulation runs through them without publishing, so it continues with the same
+   * registers and sequence numbers where that run left off
+   */
+  silentUntilMs?: number;
 }
 
 export interface FleetRunnerStats {
@@ -129,6 +135,10 @@ export function createFleetRunner(opts: FleetRunnerOptions): FleetRunner {
       if (closed) throw SimErrors.make('SIM_RUNNER_CLOSED');
       if (state) return;
       state = new FleetState(fleet);
+      if (opts.silentUntilMs !== undefined && opts.silentUntilMs > state.cursorMs) {
+        state.advance(opts.silentUntilMs, () => {});
+        logger.info({ resumedAt: new Date(opts.silentUntilMs).toISOString() }, 'fleet resumed where an earlier run left off');
+      }
       links = fleet.devices.map(
         (d) =>
           new DeviceLink(d, {
