@@ -44,9 +44,8 @@ export interface MonitorOptions {
 export const MONITOR_DEFAULTS: MonitorOptions = {
   warmup: 14,
   // daily periods on thousands of instruments: h 5 and L 2.814 (ARL₀ 465 and 500 periods) would
-  // raise about two false change alerts per instrument-year; with h 7 Siegmund's approximation
-  // gives an ARL₀ of about 7 000 periods per side (some ten years two-sided), and L 3.3 keeps the
-  // EWMA's in the same range (README, "Measured")
+  // raise about two false change alerts per instrument-year; h 7 and L 3.3 have ARL₀ of about
+  // 3 400 and 2 100 periods (nine and six years; test/analytics/arl.test.ts)
   cusum: { k: 0.5, h: 7 },
   ewma: { lambda: 0.1, L: 3.3 },
   shewhartL: 4,

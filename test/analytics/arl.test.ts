@@ -50,3 +50,19 @@ describe('run lengths match the published ARL within 5 %', () => {
     expect(Math.abs(arl(() => new Cusum({ k: 0.5, h: 3 }), 0, 5_000, 9) / 168 - 1)).toBeGreaterThan(0.2);
   });
 });
+
+describe('the platform defaults (MONITOR_DEFAULTS), set for daily periods on a fleet', () => {
+  it('have an in-control ARL of thousands of periods, and still see a 2σ shift within days', async () => {
+    const { MONITOR_DEFAULTS: d } = await import('../../analytics/state/monitor.js');
+    const cusum0 = arl(() => new Cusum(d.cusum), 0, 1000, 71);
+    const ewma0 = arl(() => new Ewma(d.ewma), 0, 1000, 72);
+    // CUSUM k 0.5, h 7 two-sided: about 3 400 periods (Siegmund: some 7 000 per side); EWMA λ 0.1,
+    // L 3.3: about 2 100 (1 000 runs, run lengths near exponential: a few % of sampling error)
+    expect(cusum0).toBeGreaterThan(2800);
+    expect(cusum0).toBeLessThan(4000);
+    expect(ewma0).toBeGreaterThan(1700);
+    expect(ewma0).toBeLessThan(2500);
+    expect(arl(() => new Cusum(d.cusum), 2, 2000, 73)).toBeLessThan(6);
+    expect(arl(() => new Ewma(d.ewma), 2, 2000, 74)).toBeLessThan(7);
+  }, 60_000);
+});
