@@ -496,8 +496,8 @@ export class AreaBalance {
    * filter share most of their data, so change detectors fed the estimates themselves count the
    * same evidence again every day; these innovations are uncorrelated under the model, which is
    * what the detectors' run-length tables assume. Signed as the error (θ = 1/(1+e) moves the other
-   * way). Null on the first call, and across a re-open or reset of the meter (the model's own
-   * answer to a change).
+   * way). Null on the first call. Across a re-open or reset of the meter the new estimate is
+   * mostly new data, and is compared with the old prediction as an independent estimate.
    */
   innovation(deviceId: string): number | null {
     const i = this.#index.get(deviceId);
@@ -511,12 +511,14 @@ export class AreaBalance {
     const o = i * 7;
     const tPrev = L[o] as number;
     let z: number | null = null;
-    if (Number.isFinite(tPrev) && (this.#widenedAt[i] as number) < tPrev && this.processedTo > tPrev) {
+    if (Number.isFinite(tPrev) && this.processedTo > tPrev) {
       const dt = (this.processedTo - tPrev) / YEAR;
       const dh = this.#hours - (L[o + 6] as number);
       const pred = (L[o + 1] as number) + dt * (L[o + 3] as number);
       const vPred = (L[o + 2] as number) + 2 * dt * (L[o + 5] as number) + dt * dt * (L[o + 4] as number) + this.opts.qTheta * dh + (this.opts.qRate * dh * dt * dt) / 3;
-      const v = vPred - variance;
+      // across a re-open the estimate is mostly new data: compared with the old prediction as two
+      // independent estimates, so the day a step is re-learned still speaks
+      const v = (this.#widenedAt[i] as number) < tPrev ? vPred - variance : vPred + variance;
       if (v > 0) z = -(theta - pred) / Math.sqrt(v);
     }
     L[o] = this.processedTo;

@@ -34,7 +34,7 @@ export interface ErrorSample {
    * where the estimates come from a recursive filter and share most of their data from one period
    * to the next: the period's standardised innovation (what is new in this estimate, signed as the
    * error, N(0, 1) while nothing changes), for the change detectors to run on instead of the
-   * estimates; null where the filter has just been re-opened
+   * estimates; null where the estimator has none yet (its first period, or a re-opened nozzle)
    */
   innovationZ?: number | null;
 }
