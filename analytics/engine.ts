@@ -369,7 +369,10 @@ export function createAnalytics(opts: AnalyticsOptions) {
           { zh: `误差出现${change.kind === 'drift' ? '漂移' : '阶跃'}（${dir[0]}），当前为${mpeShare(s.ratio, 'zh')}`, en: `Error ${change.kind === 'drift' ? 'drift' : 'step'} (${dir[1]}); now ${mpeShare(s.ratio, 'en')}` },
           { ratio: s.ratio, sd: s.sd, change });
       } else if (!st.monitor.change) {
-        for (const t of ['step', 'drift'] as const) if (alerts.isActive(s.deviceId, t)) alerts.clear(s.deviceId, t, s.ts);
+        for (const t of ['step', 'drift'] as const) {
+          if (t === 'drift' && st.monitor.driftContinues) continue;
+          if (alerts.isActive(s.deviceId, t)) alerts.clear(s.deviceId, t, s.ts);
+        }
       }
       if (meetsReplacement(st.monitor, st.outRun, policy)) {
         st.calm = 0;

@@ -1,4 +1,4 @@
-import type { InstrumentMonitor } from './monitor.js';
+import { trendDirection, type InstrumentMonitor } from './monitor.js';
 
 /**
  * State evaluation (状态评价): A healthy, B watch, C priority for sampling verification,
@@ -97,16 +97,9 @@ export function meetsReplacement(m: Pick<InstrumentMonitor, 'pOut' | 'n'>, outRu
   return m.pOut >= policy.replaceP && outRun >= policy.persist && m.n >= policy.minEstimates;
 }
 
-/**
- * Whether the instrument's trend is more than noise: where the estimator's model gives the slope
- * an uncertainty, the slope must exceed twice it; otherwise, over the window it must move the
- * error by more than twice the estimate's uncertainty, or it is a projection of noise. The grade
- * counts a projected crossing only then, and the instrument page dates one only then.
- */
+/** Whether the instrument's trend is more than noise (monitor.ts trendDirection): the grade counts a projected crossing only then, and the instrument page dates one only then. */
 export function trendIsReal(m: Pick<InstrumentMonitor, 'trend' | 'sd'>): boolean {
-  const t = m.trend;
-  if (t === null || !Number.isFinite(m.sd)) return false;
-  return t.slopeSd !== undefined ? Math.abs(t.slopePerDay) > 2 * t.slopeSd : Math.abs(t.slopePerDay) * t.spanDays > 2 * m.sd;
+  return trendDirection(m.trend, m.sd) !== 0;
 }
 
 /**

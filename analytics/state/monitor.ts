@@ -22,6 +22,12 @@ export interface MonitorOptions {
   shewhartL: number;
   /** estimates kept for the trend */
   trendWindow: number;
+  /**
+   * where the estimator's model carries a rate (and hands over innovations): a drift is raised when
+   * the rate exceeds this many of its standard deviations and `driftRateMin` MPE per year
+   */
+  driftRateZ: number;
+  driftRateMin: number;
   ownerFavourWeight: number;
   /** sign of r that favours the instrument's owner (+1: over-registration, e.g. meters and dispensers) */
   ownerSign: 1 | -1;
@@ -50,6 +56,8 @@ export const MONITOR_DEFAULTS: MonitorOptions = {
   ewma: { lambda: 0.1, L: 3.3 },
   shewhartL: 4,
   trendWindow: 30,
+  driftRateZ: 3,
+  driftRateMin: 0.5,
   ownerFavourWeight: 1.25,
   ownerSign: 1,
   verificationFadePerYear: 0.5,
@@ -57,6 +65,19 @@ export const MONITOR_DEFAULTS: MonitorOptions = {
 };
 
 const YEAR_MS = 365 * 86_400_000;
+
+/**
+ * The direction of a trend where it is more than noise, else 0: where the estimator's model gives
+ * the slope an uncertainty, the slope must exceed twice it; otherwise, over the window it must move
+ * the error by more than twice the estimate's uncertainty `sd`, or it is a projection of noise.
+ * The grade counts a projected crossing only then (grade.ts trendIsReal), and a change the CUSUM
+ * finds is named a drift only then.
+ */
+export function trendDirection(t: Trend | null, sd: number): -1 | 0 | 1 {
+  if (t === null || !Number.isFinite(sd)) return 0;
+  const real = t.slopeSd !== undefined ? Math.abs(t.slopePerDay) > 2 * t.slopeSd : Math.abs(t.slopePerDay) * t.spanDays > 2 * sd;
+  return real ? (t.slopePerDay > 0 ? 1 : -1) : 0;
+}
 
 /** A verification's measured error (MPE units), its standard uncertainty, and when it was tested. */
 export interface Verified {
@@ -100,6 +121,9 @@ export class InstrumentMonitor {
   telemetry: { r: number; sd: number } | null = null;
   /** the newest verification, while it is carried forward */
   verified: Carried | null = null;
+  /** the newest change found was a drift, and the trend still goes its way */
+  driftContinues = false;
+  #lastChange: Change | null = null;
   #r0 = 0;
   #s0 = 0;
   #warm: number[] = [];
@@ -167,6 +191,10 @@ export class InstrumentMonitor {
     return Math.abs(t.r - b.r) > this.opts.verificationGateZ * Math.sqrt(t.sd * t.sd + b.sd * b.sd + wander);
   }
 
+  #trending(sd: number): -1 | 0 | 1 {
+    return trendDirection(this.trend, sd);
+  }
+
   get settled(): boolean {
     return this.n >= this.opts.warmup;
   }
@@ -215,6 +243,19 @@ export class InstrumentMonitor {
     if (jump !== 0) found = { kind: 'jump', direction: jump, at: ts };
     else if (step !== 0) found = { kind: 'step', direction: step, at: ts };
     else if (drift !== 0) found = { kind: 'drift', direction: drift, at: ts };
+    // A model that carries a rate follows a steady drift, and its innovations fall back to zero
+    // once it has learned the rate: there the drift is read from the rate itself, when it is both
+    // significant and material.
+    if (innovation !== undefined && rate && rate.sd > 0) {
+      const zRate = rate.perDay / rate.sd;
+      const drifting = Math.abs(zRate) > this.opts.driftRateZ && Math.abs(rate.perDay) * 365 > this.opts.driftRateMin;
+      const direction = zRate > 0 ? 1 : -1;
+      if (!found && drifting) found = { kind: 'drift', direction, at: ts };
+    }
+    // The CUSUM answers first to a drift as to a step; while the series' trend is real and points
+    // the way of the change (the same rule the grade uses), it is a drift.
+    const trending = this.#trending(sd);
+    if (found?.kind === 'step' && trending === found.direction) found = { ...found, kind: 'drift' };
     if (found) {
       const isNew = !this.change || this.change.direction !== found.direction;
       // re-arm at the new level so a lasting change is reported once, not every period
@@ -223,8 +264,13 @@ export class InstrumentMonitor {
       this.#r0 = r;
       this.#s0 = sd;
       this.change = found;
+      this.#lastChange = found;
+      this.driftContinues = found.kind === 'drift';
       return isNew ? found : null;
     }
+    // the alert of a drift stays up while the trend goes on, even once the detectors, re-armed at
+    // the new level, are quiet (the grade reads `change`, which clears as before)
+    this.driftContinues = this.#lastChange?.kind === 'drift' && trending === this.#lastChange.direction;
     if (this.change && Math.abs(this.#ewma.z) < this.#ewma.limit / 2 && this.#cusum.hi < 1 && this.#cusum.lo < 1) {
       // quiet again at the new level; the change stays on record in the alert history
       this.change = null;

@@ -128,4 +128,29 @@ describe('InstrumentMonitor change detection', () => {
     for (let i = 0; i < 40 && !change; i++) change = moving.observe(i * DAY, 0, 0.3, undefined, i < 20 ? 0 : i === 25 ? null : 1.5);
     expect(change?.direction).toBe(1);
   });
+
+  it('names a change that comes with a real trend a drift, keeps saying the drift goes on while it does, and reads a drift from the model\'s rate', () => {
+    // daily estimates that climb 0.05 MPE a day from day 20: whichever detector answers first, a drift
+    const m = new InstrumentMonitor();
+    const found = [];
+    for (let i = 0; i < 60; i++) {
+      const c = m.observe(i * DAY, (i >= 20 ? (i - 20) * 0.05 : 0) + ((i * 7) % 5) * 0.01, 0.1);
+      if (c) found.push(c);
+    }
+    expect(found[0]?.kind).toBe('drift');
+    expect(m.driftContinues).toBe(true);
+    // flat again: the drift is over
+    for (let i = 60; i < 100; i++) m.observe(i * DAY, 2 + ((i * 7) % 5) * 0.01, 0.1);
+    expect(m.driftContinues).toBe(false);
+    // a filter with a rate: innovations back at zero once it has learned the rate, and the rate says drift
+    const f = new InstrumentMonitor();
+    let drift = null;
+    for (let i = 0; i < 30 && !drift; i++) drift = f.observe(i * DAY, 0.5, 0.3, { perDay: 0.004, sd: 0.001 }, 0);
+    expect(drift?.kind).toBe('drift');
+    const g = new InstrumentMonitor();
+    let none = null;
+    for (let i = 0; i < 30 && !none; i++) none = g.observe(i * DAY, 0.5, 0.3, { perDay: 0.0005, sd: 0.0001 }, 0);
+    // significant but immaterial (0.18 MPE a year): no drift
+    expect(none).toBeNull();
+  });
 });
