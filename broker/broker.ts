@@ -51,6 +51,11 @@ export interface BrokerLimits {
   /** open connections, including ones that have not yet sent CONNECT */
   maxConnections: number;
   /**
+   * device secret checks (scrypt) running at once; a CONNECT beyond it is answered CONNACK 3
+   * (server unavailable) and the device reconnects with its backoff
+   */
+  maxConcurrentAuth: number;
+  /**
    * open connections from one remote address (an IPv4 address, or an IPv6 /64: lib/remote-address.ts),
    * authenticated or not, so one host cannot take the whole of maxConnections. Devices behind
    * one NAT share an address: a deployment with more of them than this behind one raises it.
@@ -74,6 +79,7 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
   maxInflightQos2: 16,
   maxTopicLevels: 8,
   maxConnections: 50_000,
+  maxConcurrentAuth: 256,
   maxConnectionsPerAddress: 200,
   loopbackExempt: true,
 };
@@ -124,7 +130,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     maxInflightInbound: limits.maxInflightQos2,
     // aedes applies this to MQTT 3.1 clients only; device ids are up to 64 characters (registry/schema.ts)
     maxClientsIdLength: 64,
-    authenticate: createAuthenticate(ctx, opts.registry, new ServiceAccounts(opts.serviceAccounts ?? [])),
+    authenticate: createAuthenticate(ctx, opts.registry, new ServiceAccounts(opts.serviceAccounts ?? []), limits.maxConcurrentAuth),
     authorizePublish: createAuthorizePublish(ctx, {
       ingest: opts.ingest,
       clock: opts.clock ?? systemClock,

@@ -18,8 +18,10 @@ type Authenticate = NonNullable<AedesOptions['authenticate']>;
  * A mismatch is refused with CONNACK 2 before any secret is checked: it is cheap, and it tells
  * the installer exactly what to fix.
  */
-export function createAuthenticate(ctx: HookContext, registry: DeviceAuthenticator, services: ServiceAccounts): Authenticate {
+export function createAuthenticate(ctx: HookContext, registry: DeviceAuthenticator, services: ServiceAccounts, maxConcurrent = Infinity): Authenticate {
   const { identities, stats, logger } = ctx;
+  /** device secret checks running: bounded, so a flood of CONNECTs (unknown ids cost a check too) cannot hold the thread pool logins share */
+  let checking = 0;
 
   return function authenticate(client, username, password, done) {
     const refuse = (code: BrokerErrorCode, returnCode: ConnackCode, cause?: unknown): void => {
@@ -39,14 +41,20 @@ export function createAuthenticate(ctx: HookContext, registry: DeviceAuthenticat
     }
 
     if (client.id !== username) return refuse('BRK_CLIENT_ID_MISMATCH', 2);
+    if (checking >= maxConcurrent) return refuse('BRK_AUTH_BUSY', 3);
+    checking++;
     registry.authenticateDevice(username, password.toString('utf8')).then(
       (device) => {
+        checking--;
         if (device === null) return refuse('BRK_AUTH_FAILED', 4);
         identities.set(client, deviceIdentity(device));
         logger.debug({ deviceId: device.id }, 'device connected');
         done(null, true);
       },
-      (err: unknown) => refuse('BRK_AUTH_UNAVAILABLE', 3, err),
+      (err: unknown) => {
+        checking--;
+        refuse('BRK_AUTH_UNAVAILABLE', 3, err);
+      },
     );
   };
 }

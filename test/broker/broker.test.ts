@@ -144,6 +144,27 @@ describe('authentication', () => {
     expect(sink.got).toHaveLength(0);
   });
 
+  it('answers CONNACK 3 beyond the concurrent secret checks, and lets the device in once they are done', async () => {
+    await broker.close();
+    await start({ maxConcurrentAuth: 1 });
+    const orig = registry.authenticateDevice.bind(registry);
+    registry.authenticateDevice = async (id: string, s: string) => {
+      await sleep(300);
+      return orig(id, s);
+    };
+    const [first, second] = await Promise.allSettled([
+      connect(port, { clientId: a.id, username: a.id, password: a.secret }),
+      (async () => {
+        await sleep(50);
+        return connect(port, { clientId: b.id, username: b.id, password: b.secret });
+      })(),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 3 } });
+    if (first.status === 'fulfilled') clients.push(first.value);
+    clients.push(await connect(port, { clientId: b.id, username: b.id, password: b.secret }));
+  });
+
   it('disconnects a device whose secret is rotated; the old secret no longer connects, the new one does', async () => {
     const c = await device(a);
     const secret = registry.rotateDeviceSecret(a.id);
