@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Clock } from '../../lib/clock.js';
 import type { Registry } from '../../registry/registry.js';
@@ -40,14 +41,16 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
     const wait = Math.max(limiter.retryAfter(key), address === LOOPBACK ? 0 : ipLimiter.retryAfter(address));
     return { key, address, wait };
   };
-  app.post('/api/auth/login', { config: { public: true }, schema: { tags: ['auth'], summary: 'open a session', body: LoginBody } }, async (request) => {
-    const { username, password } = request.body;
+  /**
+   * One password check under the limits, for a login and for a change of one's own password alike:
+   * refused (429) while the username or the address is blocked, audited once per block; refused
+   * (503) when `maxConcurrent` checks already run, since they share the thread pool with device
+   * authentication; a failed check counts against both keys.
+   */
+  async function checked<T>(request: FastifyRequest, username: string, check: () => Promise<T | null>): Promise<T | null> {
     const { key, address, wait } = blocked(request.ip, username);
-    // Checked before the password so a blocked client costs no scrypt work.
     if (wait > 0) {
-      // audited once per block: per address when the address is blocked (whatever the usernames
-      // cycled through), per address and username otherwise
-      const notice = ipLimiter.retryAfter(address) > 0 ? address : key;
+      const notice = address !== LOOPBACK && ipLimiter.retryAfter(address) > 0 ? address : key;
       const until = noticed.get(notice);
       const now = clock.now();
       if (until === undefined || until < now) {
@@ -57,24 +60,29 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
       }
       throw DashboardErrors.make('DSH_LOGIN_RATE_LIMITED', wait);
     }
-    // Password checks share the thread pool with device authentication: a bounded number at once,
-    // so a burst of logins (of any usernames) cannot starve devices connecting.
     if (checking >= maxConcurrent) throw DashboardErrors.make('DSH_BUSY', 1000);
     checking++;
-    let session: Awaited<ReturnType<Registry['login']>>;
+    let result: T | null;
     try {
-      session = await registry.login(username, password);
+      result = await check();
     } finally {
       checking--;
     }
-    if (!session) {
+    if (result === null) {
       limiter.fail(key);
       if (address !== LOOPBACK) ipLimiter.fail(address);
+    } else limiter.succeed(key);
+    return result;
+  }
+
+  app.post('/api/auth/login', { config: { public: true }, schema: { tags: ['auth'], summary: 'open a session', body: LoginBody } }, async (request) => {
+    const { username, password } = request.body;
+    const session = await checked(request, username, () => registry.login(username, password));
+    if (!session) {
       audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip });
       request.log.warn({ username, ip: request.ip }, 'login failed');
       throw DashboardErrors.make('DSH_LOGIN_FAILED');
     }
-    limiter.succeed(key);
     audit.record({ actor: username, action: 'login', target: 'session', ip: request.ip });
     const { user } = session;
     return { token: session.token, user: { username: user.username, role: user.role, regions: user.regions } };
@@ -82,19 +90,8 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
 
   app.post('/api/auth/password', { config: { roles: ROLES }, schema: { tags: ['auth'], summary: 'change your own password; every session of yours ends, this one too', body: PasswordChangeBody } }, async (request, reply) => {
     const username = request.user?.username ?? '';
-    const { key, address, wait } = blocked(request.ip, username);
-    if (wait > 0) throw DashboardErrors.make('DSH_LOGIN_RATE_LIMITED', wait);
-    if (checking >= maxConcurrent) throw DashboardErrors.make('DSH_BUSY', 1000);
-    checking++;
-    let ok: boolean;
-    try {
-      ok = await registry.checkPassword(username, request.body.current);
-    } finally {
-      checking--;
-    }
+    const ok = await checked(request, username, async () => ((await registry.checkPassword(username, request.body.current)) ? true : null));
     if (!ok) {
-      limiter.fail(key);
-      if (address !== LOOPBACK) ipLimiter.fail(address);
       audit.record({ actor: username, action: 'login_failed', target: 'session', ip: request.ip, detail: 'password change: wrong current password' });
       // 403, not 401: the session is valid, and a client that logs out on 401 must not here
       throw DashboardErrors.make('DSH_PASSWORD_WRONG');
