@@ -111,7 +111,6 @@ class InstrumentState {
   clockFlag = false;
   /** receive times of the device's newest quarantined messages, oldest first (at most 64) */
   readonly quarantinedAt: number[] = [];
-  quarantineBurst = false;
 
   constructor(device: Device) {
     this.device = device;
@@ -284,13 +283,11 @@ export function createAnalytics(opts: AnalyticsOptions) {
   const bursting = new Set<InstrumentState>();
   const burstWindow = opts.quarantineBurst?.windowMs ?? 3_600_000;
   const burstQuiet = opts.quarantineBurst?.quietMs ?? DAY;
-  /** quarantined messages of the instrument within `ms` before the newest one */
-  function quarantinedWithin(st: InstrumentState, ms: number): number {
+  /** quarantined messages of the instrument received within `ms` before `now` */
+  function quarantinedWithin(st: InstrumentState, ms: number, now: number): number {
     const q = st.quarantinedAt;
-    const last = q[q.length - 1];
-    if (last === undefined) return 0;
     let n = 0;
-    for (let i = q.length - 1; i >= 0 && (q[i] as number) > last - ms; i--) n++;
+    for (let i = q.length - 1; i >= 0 && (q[i] as number) > now - ms; i--) n++;
     return n;
   }
 
@@ -316,7 +313,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
   }
 
   function regrade(st: InstrumentState, at: number): void {
-    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: quarantinedWithin(st, DAY) }, st.tamper, policy, st.outRun);
+    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: quarantinedWithin(st, DAY, opts.clock.now()) }, st.tamper, policy, st.outRun);
     st.evaluation = ev;
     const basis = st.tamper.length > 0 ? 'tamper' : 'inaccuracy';
     const site = sites.get(st.device.site);
@@ -475,9 +472,8 @@ export function createAnalytics(opts: AnalyticsOptions) {
         const q = st.quarantinedAt;
         q.push(r.receivedAt);
         if (q.length > 64) q.shift();
-        const n = quarantinedWithin(st, burstWindow);
-        if (n >= burstCount && !st.quarantineBurst) {
-          st.quarantineBurst = true;
+        const n = quarantinedWithin(st, burstWindow, r.receivedAt);
+        if (n >= burstCount && !bursting.has(st)) {
           bursting.add(st);
           alerts.raise(subject(st), 'quarantine_burst', r.receivedAt,
             { zh: `一小时内 ${n} 条报文被隔离（${r.reason}）`, en: `${n} messages quarantined within an hour (${r.reason})` },
@@ -509,7 +505,6 @@ export function createAnalytics(opts: AnalyticsOptions) {
       for (const st of bursting) {
         const last = st.quarantinedAt[st.quarantinedAt.length - 1] ?? -Infinity;
         if (now - last < burstQuiet) continue;
-        st.quarantineBurst = false;
         bursting.delete(st);
         alerts.clear(st.device.id, 'quarantine_burst', now);
         regrade(st, now);

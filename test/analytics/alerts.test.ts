@@ -120,6 +120,8 @@ describe('quarantine bursts', () => {
     an.flush();
     expect(an.alerts.isActive(device.id, 'quarantine_burst')).toBe(false);
     expect(an.alerts.list({ type: 'quarantine_burst', limit: 10 }).items[0]?.status).toBe('latched');
+    // and the day's count in the grade is counted from now, not from the last quarantined message
+    expect(an.state(device.id)?.reasons.map((r: { code: string }) => r.code)).not.toContain('quarantine');
     // a device of no known site is ignored, not an error
     an.quarantined([{ deviceId: 'nobody', reason: 'ING_JSON_MALFORMED', receivedAt: T }]);
   });
