@@ -141,8 +141,15 @@ export function createIngest(options: IngestOptions): Ingest {
 
   const listeners = new Set<AcceptedListener>();
   const quarantineListeners = new Set<(rows: readonly QuarantineEntry[]) => void>();
-  const tellQuarantined = (rows: readonly QuarantineEntry[]) => {
-    if (rows.length === 0) return;
+  /** Stores quarantine rows, then tells the listeners; the error when the insert failed (their messages go unacknowledged). */
+  const keep = (rows: readonly QuarantineEntry[]): Error | null => {
+    if (rows.length === 0) return null;
+    try {
+      quarantine.add(rows);
+    } catch (err) {
+      log.error({ err, rows: rows.length }, 'quarantine insert failed');
+      return IngestErrors.make('ING_STORE_FAILED', 'quarantine insert failed', err);
+    }
     for (const l of quarantineListeners) {
       try {
         l(rows);
@@ -150,6 +157,7 @@ export function createIngest(options: IngestOptions): Ingest {
         log.error({ err }, 'quarantine listener failed');
       }
     }
+    return null;
   };
   const devices = new Map<string, DeviceState>();
   let state: 'new' | 'running' | 'closed' = 'new';
@@ -213,14 +221,7 @@ export function createIngest(options: IngestOptions): Ingest {
     inFlight = batch.length;
     const t0 = performance.now(); // duration, not event time: the monotonic clock is right here
 
-    let quarantineError: Error | null = null;
-    try {
-      quarantine.add(rows);
-      tellQuarantined(rows);
-    } catch (err) {
-      quarantineError = IngestErrors.make('ING_STORE_FAILED', 'quarantine insert failed', err);
-      log.error({ err, rows: rows.length }, 'quarantine insert failed');
-    }
+    const quarantineError = keep(rows);
 
     let storeError: Error | null = null;
     let fresh: Accepted[] = [];
@@ -259,16 +260,7 @@ export function createIngest(options: IngestOptions): Ingest {
     // Rare (a device reused a seq), so a second quarantine transaction then rather than a lookup
     // before the store on every flush. If it fails, those messages go unacknowledged and their
     // redelivery is judged again.
-    let reusedError: Error | null = null;
-    if (reusedRows.length > 0) {
-      try {
-        quarantine.add(reusedRows);
-        tellQuarantined(reusedRows);
-      } catch (err) {
-        reusedError = IngestErrors.make('ING_STORE_FAILED', 'quarantine insert failed', err);
-        log.error({ err, rows: reusedRows.length }, 'quarantine insert of reused seqs failed');
-      }
-    }
+    const reusedError = keep(reusedRows);
 
     counters.flushes++;
     counters.lastFlushMs = performance.now() - t0;
@@ -315,7 +307,7 @@ export function createIngest(options: IngestOptions): Ingest {
         ds.statusAt = receivedAt;
         return Promise.resolve();
       }
-      return enqueue(topic, [], [{ deviceId: device.id, region: device.region, topic, payload, reason: s.reason, detail: s.detail, receivedAt }]);
+      return enqueue(topic, [], [{ deviceId: device.id, region: device.region, topic, payload, reason: s.reason, detail: s.detail, receivedAt, site: device.site }]);
     }
     const parsed = parseReadings(device, topic, payload, receivedAt, clock.now(), limits, ds);
     counters.received += parsed.accepted.length;
