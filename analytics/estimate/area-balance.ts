@@ -359,8 +359,7 @@ export class AreaBalance {
       for (let i = 0; i < m; i++) {
         const z = Math.abs((sc[i] as number) / Math.sqrt((inf[i] as number) || 1));
         if (z >= 0.7 * top) {
-          this.#kf.inflate(i, this.opts.resetSd ** 2);
-          this.#widenedAt[i] = k1 * this.opts.bucketMs;
+          this.#widen(i, this.opts.resetSd ** 2, k1 * this.opts.bucketMs);
         }
         sc[i] = 0;
         inf[i] = 0;
@@ -405,8 +404,7 @@ export class AreaBalance {
     if (!fired) return;
     for (let i = 0; i < m; i++) {
       if (!((up[i] as number) > A || (down[i] as number) > A)) continue;
-      this.#kf.inflate(i, this.opts.resetSd ** 2);
-      this.#widenedAt[i] = atMs;
+      this.#widen(i, this.opts.resetSd ** 2, atMs);
       this.#settle[i] = atMs + this.opts.stepSettleMs;
       this.stepReopens++;
       // a re-opened meter starts afresh; the others keep their evidence (a collinear neighbour
@@ -414,6 +412,12 @@ export class AreaBalance {
       up[i] = 0;
       down[i] = 0;
     }
+  }
+
+  /** widens meter i's θ by `variance` at event time `atMs`: every re-open and reset goes through here, so the innovations know of it */
+  #widen(i: number, variance: number, atMs: number): void {
+    this.#kf.inflate(i, variance);
+    this.#widenedAt[i] = atMs;
   }
 
   /** ms of event time before which the meter's estimates are provisional */
@@ -544,8 +548,7 @@ export class AreaBalance {
     if (this.#reopens.length === 0) return;
     this.#reopens = this.#reopens.filter((r) => {
       if (r.at > untilMs) return true;
-      this.#kf.inflate(r.i, r.variance);
-      this.#widenedAt[r.i] = untilMs;
+      this.#widen(r.i, r.variance, untilMs);
       this.unsettledUntil = Math.max(this.unsettledUntil, untilMs + this.opts.settleMs);
       return false;
     });

@@ -191,10 +191,6 @@ export class InstrumentMonitor {
     return Math.abs(t.r - b.r) > this.opts.verificationGateZ * Math.sqrt(t.sd * t.sd + b.sd * b.sd + wander);
   }
 
-  #trending(sd: number): -1 | 0 | 1 {
-    return trendDirection(this.trend, sd);
-  }
-
   get settled(): boolean {
     return this.n >= this.opts.warmup;
   }
@@ -229,7 +225,7 @@ export class InstrumentMonitor {
     // An estimator that gives its innovations (a recursive filter, whose consecutive estimates
     // share most of their data) is judged on them: they are independent from period to period, as
     // the detectors' run lengths assume; the estimates themselves would count the same evidence
-    // every day. A period without one (the filter has just re-opened the instrument) is skipped.
+    // every day. A period without one yet (the estimator's first, a nozzle just re-opened) is skipped.
     if (innovation === null) return null;
     // Otherwise the reference level is itself an estimate: its uncertainty (s₀) counts as well,
     // or a filter still converging would look like a change against a reference fixed too early.
@@ -254,7 +250,7 @@ export class InstrumentMonitor {
     }
     // The CUSUM answers first to a drift as to a step; while the series' trend is real and points
     // the way of the change (the same rule the grade uses), it is a drift.
-    const trending = this.#trending(sd);
+    const trending = trendDirection(this.trend, sd);
     if (found?.kind === 'step' && trending === found.direction) found = { ...found, kind: 'drift' };
     if (found) {
       const isNew = !this.change || this.change.direction !== found.direction;
