@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../lib/sqlite.js';
+import { addColumnIfMissing, type Db } from '../lib/sqlite.js';
 import { MAX_PAYLOAD_BYTES, type Region } from './readings.js';
 import { REJECT_REASONS, type RejectReason } from './errors.js';
 
@@ -156,8 +156,7 @@ export function createQuarantine(options: QuarantineOptions): Quarantine {
     if (st || closed) return;
     db.exec(SCHEMA);
     // a table made before rows carried a count of readings: each of its rows was one reading
-    const columns = db.prepare(`SELECT name FROM pragma_table_info('quarantine')`).pluck().all() as string[];
-    if (!columns.includes('readings')) db.exec(`ALTER TABLE quarantine ADD COLUMN readings INTEGER NOT NULL DEFAULT 1`);
+    addColumnIfMissing(db, 'quarantine', 'readings', 'INTEGER NOT NULL DEFAULT 1');
     for (const { reason, n } of db.prepare(`SELECT reason, sum(readings) AS n FROM quarantine GROUP BY reason`).all() as { reason: string; n: number }[]) {
       if (reason in counts) counts[reason as RejectReason] += n;
     }

@@ -57,3 +57,12 @@ export function pageById<Row extends { id: number }>(
   const page = rows.slice(0, q.limit);
   return { rows: page, nextCursor: rows.length > q.limit ? (page.at(-1)?.id ?? null) : null };
 }
+
+/**
+ * Adds a column to a table made before the column existed (SQLite has no ADD COLUMN IF NOT
+ * EXISTS). Table and column names come from the caller's code.
+ */
+export function addColumnIfMissing(db: Db, table: string, column: string, definition: string): void {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all() as string[];
+  if (!columns.includes(column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+}

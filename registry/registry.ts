@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
-import type { Db } from '../lib/sqlite.js';
+import { addColumnIfMissing, type Db } from '../lib/sqlite.js';
 import type { Kind, Region } from '../lib/domain.js';
 import { DeviceInput, UserInput, type Role } from './schema.js';
 import { RegistryErrors } from './errors.js';
@@ -113,9 +113,7 @@ export class Registry {
     this.#now = now;
     db.exec(SCHEMA);
     // registries created before users could be disabled
-    if (!(db.prepare(`SELECT name FROM pragma_table_info('users')`).all() as { name: string }[]).some((c) => c.name === 'disabled')) {
-      db.exec(`ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0`);
-    }
+    addColumnIfMissing(db, 'users', 'disabled', 'INTEGER NOT NULL DEFAULT 0');
     this.#st = {
       insertDevice: db.prepare(`INSERT INTO devices (id, kind, model, accuracy_class, region, site, role, install_date, params, secret_hash, status, created_at)
         VALUES (@id, @kind, @model, @accuracyClass, @region, @site, @role, @installDate, @params, @secretHash, 'active', @createdAt)`),

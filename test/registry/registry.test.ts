@@ -110,3 +110,15 @@ describe('revocation is not outraced, and another process is seen', () => {
     expect(await platform.authenticateDevice('d-3', fresh)).toBeNull();
   });
 });
+
+describe('a registry made before users could be disabled', () => {
+  it('gets the column, and its users log in and can be disabled', async () => {
+    const db = openDb(':memory:');
+    db.exec(`CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, regions TEXT NOT NULL, display_name TEXT, created_at INTEGER NOT NULL)`);
+    const old = new Registry(db);
+    old.addUser({ username: 'insp', password: 'an old password', role: 'inspector', regions: ['SH'] });
+    expect(await old.login('insp', 'an old password')).not.toBeNull();
+    old.setUserDisabled('insp', true);
+    expect(await old.login('insp', 'an old password')).toBeNull();
+  });
+});

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../../../lib/sqlite.js';
+import { addColumnIfMissing, type Db } from '../../../lib/sqlite.js';
 import type { AppendOutcome } from '../port.js';
 
 /**
@@ -117,10 +117,7 @@ export class Outbox {
     this.#windowMs = opts.dedupWindowMs ?? 7 * 86_400_000;
     db.exec(SCHEMA);
     // tables made before the digest column get it, empty
-    for (const t of SEEN_TABLES) {
-      const columns = db.prepare(`SELECT name FROM pragma_table_info('${t}')`).pluck().all() as string[];
-      if (!columns.includes('digest')) db.exec(`ALTER TABLE ${t} ADD COLUMN digest INTEGER`);
-    }
+    for (const t of SEEN_TABLES) addColumnIfMissing(db, t, 'digest', 'INTEGER');
     const seen = db.prepare(`INSERT OR IGNORE INTO influx_seen (device_id, seq, ts, digest) VALUES (?, ?, ?, ?)`);
     const inCur = db.prepare(`SELECT ts, digest FROM influx_seen WHERE device_id = ? AND seq = ?`);
     const inOld = db.prepare(`SELECT ts, digest FROM influx_seen_old WHERE device_id = ? AND seq = ?`);
