@@ -9,7 +9,7 @@ import { BrokerErrors } from './errors.js';
 import { guardFrameSize, type FrameGuard } from './frame-guard.js';
 import { ServiceAccounts, type DeviceAuthenticator, type Identity, type ServiceAccount } from './identity.js';
 import { Inflight } from './inflight.js';
-import { addressKey, isLoopback } from '../lib/remote-address.js';
+import { addressKey, connectionCap } from '../lib/remote-address.js';
 import { StatsCounter, type BrokerStats } from './stats.js';
 import { createAuthenticate } from './hooks/authenticate.js';
 import { createAuthorizePublish } from './hooks/authorize-publish.js';
@@ -147,8 +147,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   aedes.on('connectionError', (_client, err) => logger.debug({ err: err.message }, 'connection error'));
 
   const streams = new Set<Duplex>();
-  /** open connections per addressKey() */
-  const perAddress = new Map<string, number>();
+  const perAddress = connectionCap(limits.maxConnectionsPerAddress, limits.loopbackExempt);
   /** each open connection's frame guard, until its client has authenticated */
   const guards = new WeakMap<object, FrameGuard>();
   // aedes emits 'client' once authenticate has let the client in, before CONNACK; it reads
@@ -215,8 +214,8 @@ export function createBroker(opts: BrokerOptions): Broker {
     }
     const peer = remoteAddress ?? (stream instanceof Socket ? stream.remoteAddress : undefined);
     const address = addressKey(peer);
-    const fromAddress = address === undefined ? 0 : (perAddress.get(address) ?? 0);
-    if (address !== undefined && limits.maxConnectionsPerAddress > 0 && fromAddress >= limits.maxConnectionsPerAddress && !(limits.loopbackExempt && isLoopback(peer))) {
+    const release = perAddress.admit(peer);
+    if (release === null) {
       stats.connectsRefused++;
       stats.addressRefused++;
       logger.warn({ code: 'BRK_ADDRESS_CONNECTION_LIMIT', address, limit: limits.maxConnectionsPerAddress }, 'connection refused');
@@ -225,14 +224,10 @@ export function createBroker(opts: BrokerOptions): Broker {
     }
     streams.add(stream);
     stats.connections = streams.size;
-    if (address !== undefined) perAddress.set(address, fromAddress + 1);
     stream.once('close', () => {
       streams.delete(stream);
       stats.connections = streams.size;
-      if (address === undefined) return;
-      const left = (perAddress.get(address) ?? 1) - 1;
-      if (left > 0) perAddress.set(address, left);
-      else perAddress.delete(address);
+      release();
     });
     aedes.handle(stream);
     const guard = guardFrameSize(stream, Math.min(limits.maxPacketBytesBeforeAuth, limits.maxPacketBytes), (announced, limit) => {

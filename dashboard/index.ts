@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { createAuditLog, type AuditLog } from './audit.js';
 import { systemClock } from '../lib/clock.js';
-import { addressKey, isLoopback } from '../lib/remote-address.js';
+import { connectionCap } from '../lib/remote-address.js';
 import type { DashboardOptions } from './types.js';
 
 export type { AuditAction, AuditEntry, AuditLog } from './audit.js';
@@ -32,23 +32,11 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
       // address (an IPv6 /64 counts as one)
       const server = app.server;
       server.maxConnections = opts.maxConnections ?? 2048;
-      const perIp = opts.maxConnectionsPerIp ?? 64;
-      const open = new Map<string, number>();
+      const cap = connectionCap(opts.maxConnectionsPerIp ?? 64, opts.loopbackExempt ?? true);
       server.on('connection', (socket) => {
-        // loopback is not capped: a reverse proxy on this host brings every user from there
-        if ((opts.loopbackExempt ?? true) && isLoopback(socket.remoteAddress)) return;
-        const ip = addressKey(socket.remoteAddress) ?? '';
-        const n = (open.get(ip) ?? 0) + 1;
-        if (n > perIp) {
-          socket.destroy();
-          return;
-        }
-        open.set(ip, n);
-        socket.once('close', () => {
-          const left = (open.get(ip) ?? 1) - 1;
-          if (left <= 0) open.delete(ip);
-          else open.set(ip, left);
-        });
+        const release = cap.admit(socket.remoteAddress);
+        if (release === null) socket.destroy();
+        else socket.once('close', release);
       });
       const addr = app.server.address();
       return { port: typeof addr === 'object' && addr ? addr.port : port };

@@ -35,3 +35,31 @@ export function isLoopback(address: string | undefined): boolean {
   const a = address.toLowerCase();
   return /^127\./.test(a) || /^::ffff:127\./.test(a) || a === '::1';
 }
+
+/**
+ * Open connections counted per address (addressKey: an IPv6 /64 as one) against a cap, for the
+ * MQTT and HTTP listeners alike. `admit` counts a connection and returns the function to call when
+ * it closes, or null when its address is at the cap. A peer with no address, a loopback peer
+ * (when `loopbackExempt`) and any peer under a cap of 0 pass uncounted.
+ */
+export function connectionCap(max: number, loopbackExempt: boolean): { admit(peer: string | undefined): (() => void) | null } {
+  const open = new Map<string, number>();
+  const free = () => {};
+  return {
+    admit(peer) {
+      const key = addressKey(peer);
+      if (key === undefined || max <= 0 || (loopbackExempt && isLoopback(peer))) return free;
+      const n = open.get(key) ?? 0;
+      if (n >= max) return null;
+      open.set(key, n + 1);
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        const left = (open.get(key) ?? 1) - 1;
+        if (left > 0) open.set(key, left);
+        else open.delete(key);
+      };
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressKey, isLoopback } from '../../lib/remote-address.js';
+import { addressKey, connectionCap, isLoopback } from '../../lib/remote-address.js';
 
 describe('addressKey', () => {
   it('counts an IPv4 address, mapped or not, as itself', () => {
@@ -27,5 +27,27 @@ describe('isLoopback', () => {
   it('knows loopback in IPv4, IPv6 and IPv4 mapped into IPv6, and nothing else', () => {
     for (const a of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1', '::FFFF:127.0.0.9']) expect(isLoopback(a)).toBe(true);
     for (const a of ['192.0.2.7', '::2', '2001:db8::1', '::ffff:192.0.2.1', undefined, '']) expect(isLoopback(a)).toBe(false);
+  });
+});
+
+describe('connectionCap', () => {
+  it('counts per address, refuses beyond the cap, frees a slot once, and lets loopback and unknown peers pass uncounted', () => {
+    const cap = connectionCap(2, true);
+    const a = cap.admit('192.0.2.7');
+    const b = cap.admit('192.0.2.7');
+    expect(cap.admit('192.0.2.7')).toBeNull();
+    // another address has its own count
+    expect(cap.admit('198.51.100.1')).not.toBeNull();
+    a?.();
+    a?.();
+    expect(cap.admit('192.0.2.7')).not.toBeNull();
+    expect(cap.admit('192.0.2.7')).toBeNull();
+    b?.();
+    for (let i = 0; i < 5; i++) expect(cap.admit('127.0.0.1')).not.toBeNull();
+    expect(cap.admit(undefined)).not.toBeNull();
+    const strict = connectionCap(1, false);
+    expect(strict.admit('127.0.0.1')).not.toBeNull();
+    expect(strict.admit('127.0.0.1')).toBeNull();
+    expect(connectionCap(0, false).admit('192.0.2.7')).not.toBeNull();
   });
 });
