@@ -54,33 +54,27 @@ devices
   .option('--role <role>', 'head | customer | gauge | nozzle | trade', 'customer')
   .option('--install-date <date>', 'YYYY-MM-DD', new Date().toISOString().slice(0, 10))
   .action(async (o: Record<string, string>) => {
-    const { openRegistry } = await import('./registry.js');
-    const reg = openRegistry(loadConfig().DATA_DIR);
-    try {
-      const { device, secret } = reg.registry.addDevice({
+    const { withRegistry } = await import('./registry.js');
+    await withRegistry(loadConfig().DATA_DIR, async (registry) => {
+      const { device, secret } = registry.addDevice({
         id: o['id'], kind: o['kind'], model: o['model'], accuracyClass: o['class'], region: o['region'],
         site: o['site'], role: o['role'], installDate: o['installDate'],
       });
       print({ id: device.id, secret });
-    } finally {
-      reg.close();
-    }
+    });
   });
 devices
   .command('import')
   .description('add devices from a CSV file (header: id,kind,model,accuracyClass,region,site,role,installDate); prints a per-row report')
   .argument('<file>')
   .action(async (file: string) => {
-    const { openRegistry } = await import('./registry.js');
+    const { withRegistry } = await import('./registry.js');
     const { importDevicesCsv } = await import('../registry/csv-import.js');
-    const reg = openRegistry(loadConfig().DATA_DIR);
-    try {
-      const report = await importDevicesCsv(reg.registry, readFileSync(file, 'utf8'));
+    await withRegistry(loadConfig().DATA_DIR, async (registry) => {
+      const report = await importDevicesCsv(registry, readFileSync(file, 'utf8'));
       print(report);
       if (report.failed.length > 0) process.exitCode = 2;
-    } finally {
-      reg.close();
-    }
+    });
   });
 
 devices
@@ -89,28 +83,22 @@ devices
   .argument('<id>')
   .argument('<status>', 'active | suspended | replaced')
   .action(async (id: string, status: string) => {
-    const { openRegistry } = await import('./registry.js');
+    const { withRegistry } = await import('./registry.js');
     if (status !== 'active' && status !== 'suspended' && status !== 'replaced') throw new Error(`status ${status}: one of active, suspended, replaced`);
-    const reg = openRegistry(loadConfig().DATA_DIR);
-    try {
-      reg.registry.setDeviceStatus(id, status);
-      print(reg.registry.getDevice(id));
-    } finally {
-      reg.close();
-    }
+    await withRegistry(loadConfig().DATA_DIR, async (registry) => {
+      registry.setDeviceStatus(id, status);
+      print(registry.getDevice(id));
+    });
   });
 devices
   .command('rotate-secret')
   .description('issue a new secret for a device (the old one stops working); prints it once')
   .argument('<id>')
   .action(async (id: string) => {
-    const { openRegistry } = await import('./registry.js');
-    const reg = openRegistry(loadConfig().DATA_DIR);
-    try {
-      print({ id, secret: reg.registry.rotateDeviceSecret(id) });
-    } finally {
-      reg.close();
-    }
+    const { withRegistry } = await import('./registry.js');
+    await withRegistry(loadConfig().DATA_DIR, async (registry) => {
+      print({ id, secret: registry.rotateDeviceSecret(id) });
+    });
   });
 
 const users = program.command('users').description('manage users');
@@ -120,14 +108,11 @@ for (const [name, disabled] of [['disable', true], ['enable', false]] as const) 
     .description(disabled ? 'disable a user: no login, sessions end' : 'enable a disabled user again')
     .argument('<username>')
     .action(async (username: string) => {
-      const { openRegistry } = await import('./registry.js');
-      const reg = openRegistry(loadConfig().DATA_DIR);
-      try {
-        reg.registry.setUserDisabled(username, disabled);
-        print(reg.registry.getUser(username));
-      } finally {
-        reg.close();
-      }
+      const { withRegistry } = await import('./registry.js');
+      await withRegistry(loadConfig().DATA_DIR, async (registry) => {
+        registry.setUserDisabled(username, disabled);
+        print(registry.getUser(username));
+      });
     });
 }
 users
@@ -135,16 +120,13 @@ users
   .description('set a new random password for a user (their sessions end); prints it once')
   .argument('<username>')
   .action(async (username: string) => {
-    const { openRegistry } = await import('./registry.js');
+    const { withRegistry } = await import('./registry.js');
     const { newSecret } = await import('../registry/secrets.js');
-    const reg = openRegistry(loadConfig().DATA_DIR);
-    try {
+    await withRegistry(loadConfig().DATA_DIR, async (registry) => {
       const password = newSecret();
-      reg.registry.setPassword(username, password);
+      registry.setPassword(username, password);
       print({ username, password });
-    } finally {
-      reg.close();
-    }
+    });
   });
 users
   .command('add')
@@ -152,16 +134,13 @@ users
   .requiredOption('--role <role>', 'admin | regulator | inspector')
   .option('--regions <list>', 'comma-separated regions, e.g. SH,JS', '')
   .action(async (o: { username: string; role: string; regions: string }) => {
-    const { openRegistry } = await import('./registry.js');
+    const { withRegistry } = await import('./registry.js');
     const { newSecret } = await import('../registry/secrets.js');
-    const reg = openRegistry(loadConfig().DATA_DIR);
-    try {
+    await withRegistry(loadConfig().DATA_DIR, async (registry) => {
       const password = newSecret();
-      const user = reg.registry.addUser({ username: o.username, role: o.role, regions: o.regions ? o.regions.split(',') : [], password });
+      const user = registry.addUser({ username: o.username, role: o.role, regions: o.regions ? o.regions.split(',') : [], password });
       print({ ...user, password });
-    } finally {
-      reg.close();
-    }
+    });
   });
 
 program
