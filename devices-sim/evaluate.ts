@@ -91,8 +91,7 @@ export interface EvalOutcome {
   tamperFlag: [string, number][];
   orderedAt: [string, number][];
   orderBasis: [string, string][];
-  alertsOnHealthy: number;
-  /** the same by device kind and alert type */
+  /** drift, step, tamper and out-of-tolerance alerts opened on devices with no fault, by device kind and alert type */
   healthyAlertsByType: [string, number][];
   /** faulty devices: when their drift and step alerts opened */
   changeAlertsOnFaulty: [string, number[]][];
@@ -168,7 +167,6 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
   const tamperFlag = new Map<string, number>();
   const orderedAt = new Map<string, number>();
   const orderBasis = new Map<string, string>();
-  let alertsOnHealthy = 0;
   const healthyAlertsByType = new Map<string, number>();
   const changeAlertsOnFaulty = new Map<string, number[]>();
   const kindOf = new Map(fleet.devices.map((d) => [d.id, d.kind]));
@@ -189,7 +187,6 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
       changeAlertsOnFaulty.set(a.deviceId, at);
     }
     if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) {
-      alertsOnHealthy++;
       const key = `${kindOf.get(a.deviceId) ?? '?'}:${a.type}`;
       healthyAlertsByType.set(key, (healthyAlertsByType.get(key) ?? 0) + 1);
     }
@@ -219,7 +216,6 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     tamperFlag: [...tamperFlag],
     orderedAt: [...orderedAt],
     orderBasis: [...orderBasis],
-    alertsOnHealthy,
     healthyAlertsByType: [...healthyAlertsByType],
     changeAlertsOnFaulty: [...changeAlertsOnFaulty],
     readings,
@@ -238,10 +234,10 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const tamperFlag = new Map(outcomes.flatMap((o) => o.tamperFlag));
   const orderedAt = new Map(outcomes.flatMap((o) => o.orderedAt));
   const orderBasis = new Map(outcomes.flatMap((o) => o.orderBasis));
-  const alertsOnHealthy = outcomes.reduce((a, o) => a + o.alertsOnHealthy, 0);
   const changeAlertsOf = new Map(outcomes.flatMap((o) => o.changeAlertsOnFaulty));
   const falseAlertsByType: Record<string, number> = {};
   for (const o of outcomes) for (const [k, v] of o.healthyAlertsByType) falseAlertsByType[k] = (falseAlertsByType[k] ?? 0) + v;
+  const alertsOnHealthy = Object.values(falseAlertsByType).reduce((a, n) => a + n, 0);
   const readings = outcomes.reduce((a, o) => a + o.readings, 0);
   const stepReopens = outcomes.reduce((a, o) => a + o.stepReopens, 0);
   const boundRows = outcomes.flatMap((o) => o.bound);
