@@ -6,6 +6,7 @@ import { variablesDecide, variablesPlan } from '../../analytics/sampling/variabl
 import { INITIAL_SWITCHING, nextSwitching, type SwitchingState } from '../../analytics/sampling/switching.js';
 import { selectSample } from '../../analytics/sampling/selection.js';
 import { mulberry32 } from '../../analytics/sampling/rng.js';
+import { Rng } from '../../devices-sim/rng.js';
 import { planFor } from '../../analytics/sampling/plans.js';
 import { acceptedOneStepTighter } from '../../analytics/sampling/iso2859-1.js';
 import { decide } from '../../analytics/sampling/decision.js';
@@ -87,11 +88,10 @@ describe('ISO 3951-1 style variables plan (approximation, flagged)', () => {
     expect(variablesDecide([0.8, 0.9, 0.95, 0.7, 0.85], 2).accept).toBe(false);
   });
 
-  // normal errors in MPE units from a seeded generator (Box–Muller)
+  // normal errors in MPE units from the project's seeded generator
   const normals = (seed: number) => {
-    const next = mulberry32(seed);
-    const u = () => (next() + 0.5) / 2 ** 32;
-    return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+    const r = new Rng(seed);
+    return () => r.normal();
   };
   const acceptance = (mu: number, sigma: number, n: number, k: number, lots = 4000) => {
     const z = normals(2024);

@@ -1,3 +1,4 @@
+import * as stat from 'simple-statistics';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStationEstimator, type StationEstimator } from '../../analytics/estimate/station.js';
 import { NozzleState } from '../../analytics/estimate/station/nozzle.js';
@@ -88,8 +89,8 @@ describe('station estimator on a simulated fleet', () => {
   it('healthy nozzles: the daily innovations the change detectors run on are standard, not the estimates repeated', () => {
     const zs = nozzles.filter((d) => !errorFaults(d)).flatMap((d) => samplesOf(d.id).slice(7).map((s) => s.innovationZ).filter((z): z is number => typeof z === 'number'));
     expect(zs.length).toBeGreaterThan(100);
-    const mean = zs.reduce((a, b) => a + b, 0) / zs.length;
-    const sd = Math.sqrt(zs.reduce((a, b) => a + (b - mean) ** 2, 0) / zs.length);
+    const mean = stat.mean(zs);
+    const sd = stat.standardDeviation(zs);
     expect(Math.abs(mean)).toBeLessThan(0.3);
     expect(sd).toBeGreaterThan(0.5);
     expect(sd).toBeLessThan(1.5);
