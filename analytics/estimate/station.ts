@@ -32,7 +32,10 @@ class TankSlot {
   /** per nozzle, scratch for the daily peer comparison */
   dayE = new Float64Array(0);
   daySd = new Float64Array(0);
-  peerBuf = new Float64Array(0);
+  /** per nozzle, d(error)/dθ of the day's estimate */
+  dayA = new Float64Array(0);
+  /** nozzles with an estimate today, in the order of their errors */
+  peerIdx = new Int32Array(0);
   constructor(tankNo: number, gauge: Device | undefined, defaultBeta: number) {
     this.tankNo = tankNo;
     this.gaugeId = gauge?.id ?? null;
@@ -43,6 +46,21 @@ class TankSlot {
 }
 
 type Route = { tank: TankSlot; nozzle: NozzleState | null };
+
+/**
+ * Variance of nozzle j's error less the mean of nozzles lo's and hi's (the tank's median), the
+ * errors linearised in θ (error = ratio/θ − 1) under the reconciliation's covariance of θ.
+ */
+function peerDiffVariance(t: TankSlot, rec: TankReconciler, j: number, lo: number, hi: number): number {
+  // coefficients of θ_j, θ_lo, θ_hi (lo and hi may be one nozzle, or j itself)
+  const aj = t.dayA[j] as number;
+  const al = -0.5 * (t.dayA[lo] as number);
+  const ah = -0.5 * (t.dayA[hi] as number);
+  const v =
+    aj * aj * rec.thetaVar(j) + al * al * rec.thetaVar(lo) + ah * ah * rec.thetaVar(hi) +
+    2 * (aj * al * rec.thetaCov(j, lo) + aj * ah * rec.thetaCov(j, hi) + al * ah * rec.thetaCov(lo, hi));
+  return Math.max(0, v);
+}
 
 export interface NozzleEstimate {
   /** fraction, indicated / true − 1 over the latest reconciled day */
@@ -118,7 +136,8 @@ export function createStationEstimator(site: string, devices: readonly Device[],
     if (t.gaugeId !== null && t.nozzles.length > 0) t.rec = new TankReconciler(t.nozzles.length, o);
     t.dayE = new Float64Array(t.nozzles.length);
     t.daySd = new Float64Array(t.nozzles.length);
-    t.peerBuf = new Float64Array(t.nozzles.length);
+    t.dayA = new Float64Array(t.nozzles.length);
+    t.peerIdx = new Int32Array(t.nozzles.length);
   }
 
   const pending: TamperSign[] = [];
@@ -171,6 +190,7 @@ export function createStationEstimator(site: string, devices: readonly Device[],
       if (!(sd < o.maxSdRatio * nz.mpe)) continue;
       t.dayE[j] = e;
       t.daySd[j] = sd;
+      t.dayA[j] = -ratio / (theta * theta);
       count++;
       out.sample({ deviceId: nz.id, ts: dayEnd, ratio: e / nz.mpe, sd: sd / nz.mpe, error: e, innovationZ: rec.innovation(j) });
       if (dayEnd <= nz.armedUntil + DAY && Number.isFinite(nz.preE) && Number.isFinite(nz.preSd)) {
@@ -186,18 +206,22 @@ export function createStationEstimator(site: string, devices: readonly Device[],
     // peers on the same tank: the gauge's own error is common to all and cancels here. The
     // reference is the tank's median (one bad nozzle does not drag the rest); with only two
     // nozzles the pair cannot say which one is off, so only the one farther from zero is signed.
+    // The nozzles' estimates come from one regression and are far from independent (a step in
+    // one is, for a while, partly taken up by its peers, pushing their estimates the other way):
+    // the difference is judged by its variance under the regression's own covariance.
     if (count >= 2) {
       let k = 0;
-      for (let i = 0; i < n; i++) if (!Number.isNaN(t.dayE[i] as number)) t.peerBuf[k++] = t.dayE[i] as number;
-      const all = t.peerBuf.subarray(0, k).sort();
-      const ref = k % 2 === 1 ? (all[k >> 1] as number) : ((all[(k >> 1) - 1] as number) + (all[k >> 1] as number)) / 2;
+      for (let i = 0; i < n; i++) if (!Number.isNaN(t.dayE[i] as number)) t.peerIdx[k++] = i;
+      const idx = t.peerIdx.subarray(0, k).sort((a, b) => (t.dayE[a] as number) - (t.dayE[b] as number));
+      const lo = idx[(k - 1) >> 1] as number;
+      const hi = idx[k >> 1] as number;
+      const ref = ((t.dayE[lo] as number) + (t.dayE[hi] as number)) / 2;
       for (let j = 0; j < n; j++) {
         const nz = t.nozzles[j] as NozzleState;
         const e = t.dayE[j] as number;
         if (Number.isNaN(e)) continue;
         const diff = e - ref;
-        // sd of a median of k ≈ 1.25·sd/√k; the nozzles' sd are alike
-        const sdDiff = Math.hypot(t.daySd[j] as number, (1.25 * (t.daySd[j] as number)) / Math.sqrt(k));
+        const sdDiff = Math.sqrt(peerDiffVariance(t, rec, j, lo, hi));
         const farther = k > 2 || Math.abs(e) > Math.abs(ref);
         if (farther && Math.abs(diff) > nz.mpe && Math.abs(diff) > 3 * sdDiff) {
           if (++nz.peerRun >= o.peerDays) nozzleSign(nz.id, dayEnd, 'peer_deviation');
