@@ -192,17 +192,7 @@ export function createStationEstimator(site: string, devices: readonly Device[],
       t.daySd[j] = sd;
       t.dayA[j] = -ratio / (theta * theta);
       count++;
-      const z = rec.innovation(j);
-      out.sample({ deviceId: nz.id, ts: dayEnd, ratio: e / nz.mpe, sd: sd / nz.mpe, error: e, innovationZ: z });
-      if (z !== null) {
-        nz.dayUp = Math.max(0, nz.dayUp + z - 0.5);
-        nz.dayDown = Math.max(0, nz.dayDown - z - 0.5);
-        if (nz.dayUp > o.dayStepH || nz.dayDown > o.dayStepH || Math.abs(z) > o.dayJumpZ) {
-          rec.reopen(j, o.dayReopenSd);
-          nz.dayUp = 0;
-          nz.dayDown = 0;
-        }
-      }
+      out.sample({ deviceId: nz.id, ts: dayEnd, ratio: e / nz.mpe, sd: sd / nz.mpe, error: e, innovationZ: rec.innovation(j) });
       if (dayEnd <= nz.armedUntil + DAY && Number.isFinite(nz.preE) && Number.isFinite(nz.preSd)) {
         const change = Math.abs(e - nz.preE);
         if (change > 3 * Math.hypot(sd, nz.preSd) && change > nz.mpe / 3) {

@@ -46,9 +46,6 @@ export class NozzleState {
   lastE = Number.NaN;
   lastSd = Number.NaN;
   peerRun = 0;
-  /** the two sides of the CUSUM over the nozzle's daily innovations (see StationOptions.dayStepH) */
-  dayUp = 0;
-  dayDown = 0;
   /** transactions received, and the station's count when the newest arrived (offline detection) */
   txCount = 0;
   stationCountAtLast = 0;

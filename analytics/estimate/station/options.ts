@@ -24,18 +24,6 @@ export interface StationOptions {
   qTheta: number;
   /** decision limit of the per-nozzle CUSUM over cycles' standardised jumps that re-opens a nozzle (a step) */
   stepH: number;
-  /**
-   * The regression takes a nozzle's step up slowly (its θ is known to a tenth of a percent after
-   * weeks, and one day's data weigh little against that) and partly into its peers on the tank.
-   * So each nozzle's daily innovation (uncorrelated from day to day under the model, see
-   * TankReconciler.innovation) also feeds a two-sided CUSUM, k = 0.5: past dayStepH on either side
-   * (ARL₀ 465 days a side at 5, DOMAIN.md §4: a false re-open about every 230 days, which costs
-   * a few days of precision), or one day beyond dayJumpZ, the
-   * nozzle is re-opened by dayReopenSd (fraction of θ) and re-learnt from the days that follow.
-   */
-  dayStepH: number;
-  dayJumpZ: number;
-  dayReopenSd: number;
   /** prior standard deviation of the gauge's relative level error (fraction) */
   gaugePriorSd: number;
   /** prior standard deviation of an unrecorded tank loss, L/h */
@@ -81,9 +69,6 @@ export const STATION_DEFAULTS: StationOptions = {
   priorSd: 0.05,
   qTheta: 1e-9,
   stepH: 5,
-  dayStepH: 5,
-  dayJumpZ: 4,
-  dayReopenSd: 0.01,
   gaugePriorSd: 0.002,
   lossPriorLph: 10,
   qLossLph2: 1e-4,
