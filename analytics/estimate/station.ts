@@ -223,7 +223,10 @@ export function createStationEstimator(site: string, devices: readonly Device[],
         const diff = e - ref;
         const sdDiff = Math.sqrt(peerDiffVariance(t, rec, j, lo, hi));
         const farther = k > 2 || Math.abs(e) > Math.abs(ref);
-        if (farther && Math.abs(diff) > nz.mpe && Math.abs(diff) > 3 * sdDiff) {
+        // and the nozzle must itself be off, beyond its MPE: where most of a tank's nozzles are
+        // faulty the median is one of them, and a sound nozzle deviates from it
+        const off = Math.abs(e) > nz.mpe;
+        if (farther && off && Math.abs(diff) > nz.mpe && Math.abs(diff) > 3 * sdDiff) {
           if (++nz.peerRun >= o.peerDays) nozzleSign(nz.id, dayEnd, 'peer_deviation');
         } else nz.peerRun = 0;
       }

@@ -32,4 +32,42 @@ describe('station estimator: steps in one nozzle of a tank', () => {
     const wrong = run.signs.filter((s) => s.code === 'peer_deviation' && healthy.has(s.deviceId));
     expect(wrong).toEqual([]);
   });
+
+  it('a healthy nozzle is never out of tolerance on two days running, even beside a stepped peer', () => {
+    const wrong: string[] = [];
+    for (const d of nozzles.filter((x) => !stepOf(x))) {
+      let days = 0;
+      for (const s of run.samples.filter((x) => x.deviceId === d.id)) {
+        days = !s.provisional && Math.abs(s.ratio) - Z95 * s.sd > 1 ? days + 1 : 0;
+        if (days === 2) wrong.push(`${d.id}@${new Date(s.ts).toISOString().slice(0, 10)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('station estimator: most of a tank faulty', () => {
+  // one tank of three nozzles, two of them with a pulse tamper (3–6 % short delivery)
+  const twoOfThree: ScenarioInput = {
+    seed: 5,
+    days: 60,
+    start: '2025-03-01',
+    areas: { count: 0, metersPerArea: [1, 1], intervalMin: 60, lossPct: [3, 5] },
+    stations: { count: 1, tanksPerStation: 1, nozzlesPerTank: 3, txPerNozzlePerDay: 60 },
+    markets: { count: 0, scalesPerMarket: 1, checksPerDay: 0 },
+    faults: [{ kind: 'dispenser', type: 'tamper', count: 2, startDay: [15, 20] }],
+  };
+
+  it('does not sign the sound nozzle for deviating from a median that is itself faulty', () => {
+    const r = runStations(twoOfThree, (site, devices) => createStationEstimator(site, devices));
+    const all = r.fleet.stations.flatMap((s) => s.tanks.flatMap((t) => t.nozzles));
+    const sound = all.filter((d) => d.error.faults.length === 0);
+    expect(sound.length).toBe(1);
+    expect(r.signs.filter((s) => s.code === 'peer_deviation' && s.deviceId === sound[0]!.id)).toEqual([]);
+    // the tampered ones are still found: beyond their MPE, and signed
+    for (const d of all.filter((x) => !sound.includes(x))) {
+      expect(r.samples.some((s) => s.deviceId === d.id && Math.abs(s.ratio) - Z95 * s.sd > 1)).toBe(true);
+      expect(r.signs.some((s) => s.deviceId === d.id)).toBe(true);
+    }
+  });
 });
