@@ -112,7 +112,8 @@ export interface DayFit {
  * a gravity-zone mistake all scale with the load; the zero offset is taken out before). Each
  * check has about the same variance in kg — quantisation e/√12 of the indication and of the zero
  * — so weighted least squares weights by L². With three or more checks, a check more than
- * `rejectK` standard deviations (`sdKg`) off the robust (median) slope is left out once.
+ * `rejectK` standard deviations (`sdKg`) off the robust slope (the median of the checks' relative
+ * errors, weighted by L² as the fit is) is left out once.
  */
 export function fitDay(checks: readonly Check[], fromTs: number, sdKg: number, rejectK: number): DayFit | null {
   const use: Check[] = [];
@@ -120,7 +121,10 @@ export function fitDay(checks: readonly Check[], fromTs: number, sdKg: number, r
   if (use.length === 0) return null;
   let rejected = 0;
   if (use.length >= 3) {
-    const med = median(use.map((c) => c.rel));
+    // each check's relative error is known to sdKg/L: the robust slope weighs them by L², or a
+    // majority of light checks (whose one-e quantisation is a large share of their load) sets it
+    // and the heavy, precise ones are thrown out as outliers
+    const med = weightedMedian(use.map((c) => c.rel), use.map((c) => c.refKg * c.refKg));
     for (let i = use.length - 1; i >= 0; i--) {
       const c = use[i] as Check;
       if (Math.abs(c.dKg - med * c.refKg) > rejectK * sdKg) {
@@ -143,6 +147,21 @@ export function fitDay(checks: readonly Check[], fromTs: number, sdKg: number, r
   let rss = 0;
   for (const c of use) rss += (c.dKg - error * c.refKg) ** 2;
   return { error, sumL2: sll, rss, n: use.length, ts: Math.round(st / use.length), rejected };
+}
+
+/** The weighted median: the value at which half the total weight lies on either side (the mean of the two where it falls between them). */
+export function weightedMedian(xs: readonly number[], ws: readonly number[]): number {
+  const order = xs.map((_, i) => i).sort((a, b) => (xs[a] as number) - (xs[b] as number));
+  let total = 0;
+  for (const w of ws) total += w;
+  let acc = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k] as number;
+    acc += ws[i] as number;
+    if (acc > total / 2) return xs[i] as number;
+    if (acc === total / 2) return ((xs[i] as number) + (xs[order[k + 1] as number] as number)) / 2;
+  }
+  return Number.NaN;
 }
 
 export function median(xs: readonly number[]): number {

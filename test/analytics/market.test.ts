@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMarketEstimator, type MarketEstimator } from '../../analytics/estimate/market.js';
-import { scaleRatioMpe, scaleReferenceLoadKg } from '../../analytics/estimate/market-day.js';
+import { Check, CHECK_OK, fitDay, scaleRatioMpe, scaleReferenceLoadKg, weightedMedian } from '../../analytics/estimate/market-day.js';
 import type { ErrorSample, TamperSign } from '../../analytics/estimate/types.js';
 import { buildFleet, type Fleet, type SimDevice } from '../../devices-sim/fleet.js';
 import { simulate } from '../../devices-sim/generator.js';
@@ -283,5 +283,31 @@ describe('market estimator: data quality and peers', () => {
     est.add({ deviceId: 'SH-M002-S01', kind: 'scale', region: 'SH', site: m.site, ts: fleet.startMs, seq: 1, receivedAt: fleet.startMs, fields: { zeroKg: 0 }, events: [] });
     expect(est.stats().ignored).toBe(1);
     expect(est.inspect('nope')).toBeNull();
+  });
+});
+
+describe('a day of checks', () => {
+  /** a check whose zero offset came out as `dKg` (indication − reference − zero) */
+  const check = (ts: number, refKg: number, dKg: number) => {
+    const c = new Check(ts, refKg, refKg + dKg, 0);
+    c.dKg = dKg;
+    return c;
+  };
+
+  it('weighted median: half the weight on either side', () => {
+    expect(weightedMedian([3, 1, 2], [1, 1, 1])).toBe(2);
+    expect(weightedMedian([1, 2, 3], [1, 1, 10])).toBe(3);
+    expect(weightedMedian([1, 2], [1, 1])).toBe(1.5);
+  });
+
+  it('keeps the heavy checks when light ones, one e off each, are the majority', () => {
+    // e = 10 g: a zero that reads 0.01 kg against indications that do not carry it is −0.5 % at
+    // 2 kg and −0.05 % at 20 kg; the fit must not take the light checks' −0.5 % as the slope and
+    // throw the precise 20 kg checks out
+    const day = [check(1, 2, -0.01), check(2, 2, -0.01), check(3, 20, -0.01), check(4, 2, -0.01), check(5, 20, -0.01)];
+    const fit = fitDay(day, 0, 0.004, 4)!;
+    expect(day.filter((c) => c.refKg === 20).every((c) => c.flag === CHECK_OK)).toBe(true);
+    expect(fit.error).toBeGreaterThan(-0.001);
+    expect(fit.error).toBeLessThan(-0.0004);
   });
 });
