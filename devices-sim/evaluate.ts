@@ -69,6 +69,11 @@ export interface EvalResult {
   stepReopensPerAreaYear: number;
   /** the instruments it missed, by id (site first), for a closer look */
   missedDevices: string[];
+  /**
+   * every faulty instrument that went out of tolerance, by id: its faults (`type@day`, days from
+   * the run's start), and the days from its MPE crossing to its flag (null: missed)
+   */
+  outOfToleranceDevices: Record<string, { faults: string; delayDays: number | null }>;
   /** false replacements by kind and the evidence behind them */
   falseReplacementsByCause: Record<string, number>;
 }
@@ -249,6 +254,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const delaysByType: Record<string, number[]> = {};
   const missedByType: Record<string, number> = {};
   const missedDevices: string[] = [];
+  const outOfToleranceDevices: EvalResult['outOfToleranceDevices'] = {};
   const faultsByType: Record<string, number> = {};
   const falseReplacementsByCause: Record<string, number> = {};
   let faults = 0;
@@ -283,6 +289,10 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     if (fs.length > 0 && crossing !== null) {
       outOfTolerance++;
       const flag = firstFlag.get(d.id);
+      outOfToleranceDevices[d.id] = {
+        faults: fs.map((f) => `${f.type}@${Math.round((f.startMs - fleet.startMs) / DAY)}`).join('+'),
+        delayDays: flag === undefined ? null : Math.round(((flag - crossing) / DAY) * 10) / 10,
+      };
       const key = `${d.kind}:${fs.map((f) => f.type).join('+')}`;
       if (flag !== undefined) {
         detected++;
@@ -347,6 +357,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     delayByType: Object.fromEntries(Object.entries(delaysByType).map(([k, v]) => [k, { detected: v.length, medianDays: r3(quantile(v, 0.5) as number) }])),
     missedByType,
     missedDevices: missedDevices.sort(),
+    outOfToleranceDevices: Object.fromEntries(Object.entries(outOfToleranceDevices).sort(([a], [b]) => a.localeCompare(b))),
     falseReplacementsByCause,
   };
 }
