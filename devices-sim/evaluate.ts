@@ -291,7 +291,8 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
       const flag = firstFlag.get(d.id);
       outOfToleranceDevices[d.id] = {
         faults: fs.map((f) => `${f.type}@${Math.round((f.startMs - fleet.startMs) / DAY)}`).join('+'),
-        delayDays: flag === undefined ? null : Math.round(((flag - crossing) / DAY) * 10) / 10,
+        // `|| 0`: a delay that rounds to −0 prints as 0, and must compare so after a JSON round trip
+        delayDays: flag === undefined ? null : Math.round(((flag - crossing) / DAY) * 10) / 10 || 0,
       };
       const key = `${d.kind}:${fs.map((f) => f.type).join('+')}`;
       if (flag !== undefined) {
