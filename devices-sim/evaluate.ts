@@ -38,6 +38,12 @@ export interface EvalResult {
   falseReplacements: number;
   /** per device that never exceeded the MPE */
   falseReplacementRate: number;
+  /**
+   * of the false replacements, orders on instruments that do have a fault, one that leaves the
+   * error within the MPE (a stuck totaliser, a noisy scale): a failed metering function, which the
+   * regime replaces too (计量功能异常更换), though the error never left tolerance
+   */
+  falseReplacementsOnFaulty: number;
   /** drift, step, tamper and out-of-tolerance alerts on devices with no fault, per device-year */
   falseAlertsPerDeviceYear: number;
   /** those alerts (counts) by device kind and alert type */
@@ -261,6 +267,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   let outOfTolerance = 0;
   let detected = 0;
   let falseReplacements = 0;
+  let falseReplacementsOnFaulty = 0;
   let neverOut = 0;
   let tamperFaults = 0;
   let tamperDetected = 0;
@@ -281,6 +288,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
       neverOut++;
       if (orderedAt.has(d.id)) {
         falseReplacements++;
+        if (fs.length > 0) falseReplacementsOnFaulty++;
         const cause = `${d.kind}:${orderBasis.get(d.id) ?? ''}`;
         falseReplacementsByCause[cause] = (falseReplacementsByCause[cause] ?? 0) + 1;
       }
@@ -339,6 +347,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     p90DelayDays: p90 === null ? null : r3(p90),
     falseReplacements,
     falseReplacementRate: neverOut ? r3(falseReplacements / neverOut) : 0,
+    falseReplacementsOnFaulty,
     falseAlertsPerDeviceYear: healthyGraded ? r3(alertsOnHealthy / (healthyGraded * years)) : 0,
     falseAlertsByType,
     changeAlerts: Object.fromEntries(

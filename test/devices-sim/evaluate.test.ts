@@ -37,6 +37,16 @@ describe('driftwatch eval', () => {
     expect(runEvaluation(SMALL_EVAL, { nowMs: NOW, area: { stepThreshold: Infinity } }).stepReopensPerAreaYear).toBe(0);
   });
 
+  it('counts an order on a stuck totaliser, whose error never leaves tolerance, among the false ones and apart', () => {
+    const plain = runEvaluation(SMALL_EVAL, { nowMs: NOW });
+    expect(plain.falseReplacementsOnFaulty).toBe(0);
+    const r = runEvaluation({ ...SMALL_EVAL, faults: [...(SMALL_EVAL.faults ?? []), { kind: 'dispenser', type: 'stuck', count: 1, startDay: [10, 20] }] }, { nowMs: NOW });
+    // the order's basis names the stuck totaliser (its other reasons follow it)
+    expect(Object.entries(r.falseReplacementsByCause).filter(([k]) => k.startsWith('dispenser:tamper:totalizer_stuck'))).toEqual([[expect.any(String), 1]]);
+    expect(r.falseReplacementsOnFaulty).toBe(1);
+    expect(r.falseReplacements).toBe(plain.falseReplacements + 1);
+  });
+
   it('scores shards of sites evaluated apart exactly as the whole fleet in one run', () => {
     const whole = runEvaluation(SMALL_EVAL, { nowMs: NOW });
     const shards = shardSites(siteCosts(SMALL_EVAL, NOW), 3);
