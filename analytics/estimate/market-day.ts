@@ -1,3 +1,4 @@
+import { weightedQuantile } from 'simple-statistics';
 import { MPE_TABLE, relativeMpe, type Instrument } from '../mpe/mpe.js';
 
 /**
@@ -124,7 +125,7 @@ export function fitDay(checks: readonly Check[], fromTs: number, sdKg: number, r
     // each check's relative error is known to sdKg/L: the robust slope weighs them by L², or a
     // majority of light checks (whose one-e quantisation is a large share of their load) sets it
     // and the heavy, precise ones are thrown out as outliers
-    const med = weightedMedian(use.map((c) => c.rel), use.map((c) => c.refKg * c.refKg));
+    const med = weightedQuantile(use.map((c) => c.rel), use.map((c) => c.refKg * c.refKg), 0.5);
     for (let i = use.length - 1; i >= 0; i--) {
       const c = use[i] as Check;
       if (Math.abs(c.dKg - med * c.refKg) > rejectK * sdKg) {
@@ -147,21 +148,6 @@ export function fitDay(checks: readonly Check[], fromTs: number, sdKg: number, r
   let rss = 0;
   for (const c of use) rss += (c.dKg - error * c.refKg) ** 2;
   return { error, sumL2: sll, rss, n: use.length, ts: Math.round(st / use.length), rejected };
-}
-
-/** The weighted median: the value at which half the total weight lies on either side (the mean of the two where it falls between them). */
-export function weightedMedian(xs: readonly number[], ws: readonly number[]): number {
-  const order = xs.map((_, i) => i).sort((a, b) => (xs[a] as number) - (xs[b] as number));
-  let total = 0;
-  for (const w of ws) total += w;
-  let acc = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k] as number;
-    acc += ws[i] as number;
-    if (acc > total / 2) return xs[i] as number;
-    if (acc === total / 2) return ((xs[i] as number) + (xs[order[k + 1] as number] as number)) / 2;
-  }
-  return Number.NaN;
 }
 
 export function median(xs: readonly number[]): number {

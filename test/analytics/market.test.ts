@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMarketEstimator, type MarketEstimator } from '../../analytics/estimate/market.js';
-import { Check, CHECK_OK, fitDay, scaleRatioMpe, scaleReferenceLoadKg, weightedMedian } from '../../analytics/estimate/market-day.js';
+import { Check, CHECK_OK, fitDay, scaleRatioMpe, scaleReferenceLoadKg } from '../../analytics/estimate/market-day.js';
 import type { ErrorSample, TamperSign } from '../../analytics/estimate/types.js';
 import { buildFleet, type Fleet, type SimDevice } from '../../devices-sim/fleet.js';
 import { simulate } from '../../devices-sim/generator.js';
@@ -293,12 +293,6 @@ describe('a day of checks', () => {
     c.dKg = dKg;
     return c;
   };
-
-  it('weighted median: half the weight on either side', () => {
-    expect(weightedMedian([3, 1, 2], [1, 1, 1])).toBe(2);
-    expect(weightedMedian([1, 2, 3], [1, 1, 10])).toBe(3);
-    expect(weightedMedian([1, 2], [1, 1])).toBe(1.5);
-  });
 
   it('keeps the heavy checks when light ones, one e off each, are the majority', () => {
     // e = 10 g: a zero that reads 0.01 kg against indications that do not carry it is −0.5 % at
