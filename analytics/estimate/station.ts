@@ -31,7 +31,6 @@ class TankSlot {
   lossRun = 0;
   /** per nozzle, scratch for the daily peer comparison */
   dayE = new Float64Array(0);
-  daySd = new Float64Array(0);
   /** per nozzle, d(error)/dθ of the day's estimate */
   dayA = new Float64Array(0);
   /** nozzles with an estimate today, in the order of their errors */
@@ -135,7 +134,6 @@ export function createStationEstimator(site: string, devices: readonly Device[],
   for (const t of slots) {
     if (t.gaugeId !== null && t.nozzles.length > 0) t.rec = new TankReconciler(t.nozzles.length, o);
     t.dayE = new Float64Array(t.nozzles.length);
-    t.daySd = new Float64Array(t.nozzles.length);
     t.dayA = new Float64Array(t.nozzles.length);
     t.peerIdx = new Int32Array(t.nozzles.length);
   }
@@ -189,7 +187,6 @@ export function createStationEstimator(site: string, devices: readonly Device[],
       const sd = (ratio * Math.sqrt(rec.thetaVar(j))) / (theta * theta);
       if (!(sd < o.maxSdRatio * nz.mpe)) continue;
       t.dayE[j] = e;
-      t.daySd[j] = sd;
       t.dayA[j] = -ratio / (theta * theta);
       count++;
       out.sample({ deviceId: nz.id, ts: dayEnd, ratio: e / nz.mpe, sd: sd / nz.mpe, error: e, innovationZ: rec.innovation(j) });
