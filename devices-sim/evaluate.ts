@@ -105,7 +105,8 @@ export interface EvalOutcome {
   /** drift, step, tamper and out-of-tolerance alerts opened on devices with no fault, by device kind and alert type */
   healthyAlertsByType: [string, number][];
   /** faulty devices: when their drift and step alerts opened */
-  changeAlertsOnFaulty: [string, number[]][];
+  /** drift and step faults: when their first drift or step alert at or after the onset opened */
+  firstChangeAlert: [string, number][];
   readings: number;
   /** the oracle bound per customer-meter drift or step (see bound.ts): days past the crossing, or null */
   bound: [string, number, number | null][];
@@ -179,9 +180,14 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
   const orderedAt = new Map<string, number>();
   const orderBasis = new Map<string, string>();
   const healthyAlertsByType = new Map<string, number>();
-  const changeAlertsOnFaulty = new Map<string, number[]>();
-  const kindOf = new Map(fleet.devices.map((d) => [d.id, d.kind]));
+  const firstChangeAlert = new Map<string, number>();
   const faulty = new Set(truth.faulty().map((d) => d.id));
+  /** onset of each instrument's drift or step fault */
+  const changeOnset = new Map<string, number>();
+  for (const d of truth.faulty()) {
+    const f = truth.faultsOf(d.id).find((x) => x.type === 'drift' || x.type === 'step');
+    if (f) changeOnset.set(d.id, f.startMs);
+  }
   analytics.onOrder((o) => {
     orderedAt.set(o.deviceId, o.issuedAt);
     orderBasis.set(o.deviceId, `${o.basis}:${o.reasons.map((r) => r.code).join('+')}`);
@@ -192,13 +198,10 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     if (change !== 'opened') return;
     if (a.type === 'out_of_tolerance' && !firstFlag.has(a.deviceId)) firstFlag.set(a.deviceId, a.openedAt);
     if (a.type === 'tamper' && !tamperFlag.has(a.deviceId)) tamperFlag.set(a.deviceId, a.openedAt);
-    if (faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step')) {
-      const at = changeAlertsOnFaulty.get(a.deviceId) ?? [];
-      if (at.length < 32) at.push(a.openedAt);
-      changeAlertsOnFaulty.set(a.deviceId, at);
-    }
+    const onset = changeOnset.get(a.deviceId);
+    if (onset !== undefined && a.openedAt >= onset && (a.type === 'drift' || a.type === 'step') && !firstChangeAlert.has(a.deviceId)) firstChangeAlert.set(a.deviceId, a.openedAt);
     if (!faulty.has(a.deviceId) && (a.type === 'drift' || a.type === 'step' || a.type === 'tamper' || a.type === 'out_of_tolerance')) {
-      const key = `${kindOf.get(a.deviceId) ?? '?'}:${a.type}`;
+      const key = `${a.kind}:${a.type}`;
       healthyAlertsByType.set(key, (healthyAlertsByType.get(key) ?? 0) + 1);
     }
   });
@@ -228,7 +231,7 @@ export function evaluateSites(scenario: ScenarioInput, opts: EvalOptions & { now
     orderedAt: [...orderedAt],
     orderBasis: [...orderBasis],
     healthyAlertsByType: [...healthyAlertsByType],
-    changeAlertsOnFaulty: [...changeAlertsOnFaulty],
+    firstChangeAlert: [...firstChangeAlert],
     readings,
     bound: bound.result(),
     stepReopens: areaEstimators.reduce((n, e) => n + e.stepReopens(), 0),
@@ -245,7 +248,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const tamperFlag = new Map(outcomes.flatMap((o) => o.tamperFlag));
   const orderedAt = new Map(outcomes.flatMap((o) => o.orderedAt));
   const orderBasis = new Map(outcomes.flatMap((o) => o.orderBasis));
-  const changeAlertsOf = new Map(outcomes.flatMap((o) => o.changeAlertsOnFaulty));
+  const firstChangeAlert = new Map(outcomes.flatMap((o) => o.firstChangeAlert));
   const falseAlertsByType: Record<string, number> = {};
   for (const o of outcomes) for (const [k, v] of o.healthyAlertsByType) falseAlertsByType[k] = (falseAlertsByType[k] ?? 0) + v;
   const alertsOnHealthy = Object.values(falseAlertsByType).reduce((a, n) => a + n, 0);
@@ -259,7 +262,6 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const delayOf = new Map<string, number>();
   const delaysByType: Record<string, number[]> = {};
   const missedByType: Record<string, number> = {};
-  const missedDevices: string[] = [];
   const outOfToleranceDevices: EvalResult['outOfToleranceDevices'] = {};
   const faultsByType: Record<string, number> = {};
   const falseReplacementsByCause: Record<string, number> = {};
@@ -310,7 +312,6 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
         (delaysByType[key] ??= []).push((flag - crossing) / DAY);
       } else {
         missedByType[key] = (missedByType[key] ?? 0) + 1;
-        missedDevices.push(d.id);
       }
     }
     const tamper = fs.find((f) => f.type === 'tamper');
@@ -328,7 +329,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     if (!f || d.kind === 'tank') continue;
     const key = `${d.kind}:${f.type}`;
     changeFaults[key] = (changeFaults[key] ?? 0) + 1;
-    const first = (changeAlertsOf.get(d.id) ?? []).filter((t) => t >= f.startMs).sort((x, y) => x - y)[0];
+    const first = firstChangeAlert.get(d.id);
     if (first !== undefined) (changeByType[key] ??= []).push((first - f.startMs) / DAY);
   }
   const years = (fleet.endMs - fleet.startMs) / (365 * DAY);
@@ -366,7 +367,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     stepReopensPerAreaYear: fleet.areas.length ? r3(stepReopens / (fleet.areas.length * years)) : 0,
     delayByType: Object.fromEntries(Object.entries(delaysByType).map(([k, v]) => [k, { detected: v.length, medianDays: r3(quantile(v, 0.5) as number) }])),
     missedByType,
-    missedDevices: missedDevices.sort(),
+    missedDevices: Object.keys(outOfToleranceDevices).filter((id) => outOfToleranceDevices[id]?.delayDays === null).sort(),
     outOfToleranceDevices: Object.fromEntries(Object.entries(outOfToleranceDevices).sort(([a], [b]) => a.localeCompare(b))),
     falseReplacementsByCause,
   };

@@ -16,13 +16,15 @@ describe('driftwatch eval', () => {
     expect(r.tamperRecall).toBe(1);
     expect(r.falseReplacements).toBe(0);
     expect(r.medianDelayDays).toBeLessThan(7);
-    // every instrument out of tolerance listed with its faults and delay; the median is theirs
+    // every instrument out of tolerance listed with its faults and delay: the tampers flagged
+    // within a day, the large steps after a week or two of learning the area
     const listed = Object.values(r.outOfToleranceDevices);
-    expect(listed.length).toBe(r.outOfTolerance);
-    expect(listed.every((d) => /^[a-zA-Z]+@\d+(\+[a-zA-Z]+@\d+)*$/.test(d.faults))).toBe(true);
-    const delays = listed.map((d) => d.delayDays).filter((x): x is number => x !== null).sort((a, b) => a - b);
-    expect(delays.length).toBe(r.detected);
-    expect((delays[(delays.length - 1) >> 1]! + delays[delays.length >> 1]!) / 2).toBeCloseTo(r.medianDelayDays!, 0);
+    expect(listed.map((d) => d.faults.replace(/@\d+/g, '')).sort()).toEqual(['step', 'step', 'tamper', 'tamper', 'tamper', 'tamper']);
+    for (const d of listed) {
+      if (d.faults.startsWith('tamper')) expect(Math.abs(d.delayDays!)).toBeLessThanOrEqual(1);
+      else expect(d.delayDays!).toBeGreaterThan(3);
+    }
+    expect(r.missedDevices).toEqual([]);
     // the two large steps against the oracle that knows everything but their size: it confirms
     // them at once; the analytics must first learn the area (14 daily estimates before an order)
     expect(r.meterBound.faults).toBe(2);
