@@ -124,7 +124,7 @@ users
     const { newSecret } = await import('../registry/secrets.js');
     await withRegistry(loadConfig().DATA_DIR, async (registry) => {
       const password = newSecret();
-      registry.setPassword(username, password);
+      await registry.setPassword(username, password);
       print({ username, password });
     });
   });

@@ -3,7 +3,7 @@ import { addColumnIfMissing, type Db } from '../lib/sqlite.js';
 import type { Kind, Region } from '../lib/domain.js';
 import { DeviceInput, UserInput, type Role } from './schema.js';
 import { RegistryErrors } from './errors.js';
-import { DEVICE_SECRET_COST, PASSWORD_COST, hashSecret, newSecret, verifySecret } from './secrets.js';
+import { DEVICE_SECRET_COST, PASSWORD_COST, hashSecret, hashSecretAsync, newSecret, verifySecret } from './secrets.js';
 
 export interface Device {
   id: string;
@@ -260,8 +260,9 @@ export class Registry {
   }
 
   /** Sets a user's password and ends their sessions (a password changed because it leaked must not leave one open). */
-  setPassword(username: string, password: string): void {
-    if (this.#st.setPassword.run(hashSecret(password, PASSWORD_COST), username).changes === 0) throw RegistryErrors.make('REG_USER_NOT_FOUND', username);
+  async setPassword(username: string, password: string): Promise<void> {
+    const hash = await hashSecretAsync(password, PASSWORD_COST);
+    if (this.#st.setPassword.run(hash, username).changes === 0) throw RegistryErrors.make('REG_USER_NOT_FOUND', username);
     this.#st.endSessions.run(username);
   }
 

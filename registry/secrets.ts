@@ -14,7 +14,18 @@ const KEYLEN = 32;
 
 export function hashSecret(secret: string, cost: ScryptOptions): string {
   const salt = randomBytes(16);
-  const hash = scryptSync(secret, salt, KEYLEN, cost);
+  return format(cost, salt, scryptSync(secret, salt, KEYLEN, cost));
+}
+
+/** hashSecret off the event loop: for a password set while the process serves devices and users (N = 2^15 takes ~0.1 s) */
+export function hashSecretAsync(secret: string, cost: ScryptOptions): Promise<string> {
+  const salt = randomBytes(16);
+  return new Promise((resolve, reject) => {
+    scrypt(secret, salt, KEYLEN, cost, (err, hash) => (err ? reject(err) : resolve(format(cost, salt, hash))));
+  });
+}
+
+function format(cost: ScryptOptions, salt: Buffer, hash: Buffer): string {
   return ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
 }
 

@@ -96,7 +96,7 @@ export const authRoutes: FastifyPluginAsyncZod<AuthDeps> = async (app, { registr
       // 403, not 401: the session is valid, and a client that logs out on 401 must not here
       throw DashboardErrors.make('DSH_PASSWORD_WRONG');
     }
-    registry.setPassword(username, request.body.password);
+    await registry.setPassword(username, request.body.password);
     audit.record({ actor: username, action: 'password_change', target: `user:${username}`, ip: request.ip });
     return reply.code(204).send();
   });

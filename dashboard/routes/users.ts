@@ -30,8 +30,8 @@ export const userRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { regist
       const { username } = request.params;
       const by = userOf(request).username;
       if (request.body.disabled === true && username === by) throw DashboardErrors.make('DSH_BAD_REQUEST', 'an administrator cannot disable their own account');
-      if (!registry.getUser(username)) throw DashboardErrors.make('DSH_NOT_FOUND', `user ${username}`);
-      if (request.body.password !== undefined) registry.setPassword(username, request.body.password);
+      // an unknown user is REG_USER_NOT_FOUND (404) from either setter
+      if (request.body.password !== undefined) await registry.setPassword(username, request.body.password);
       if (request.body.disabled !== undefined) registry.setUserDisabled(username, request.body.disabled);
       const what = [request.body.disabled === undefined ? null : request.body.disabled ? 'disabled' : 'enabled', request.body.password === undefined ? null : 'password set'].filter(Boolean).join(', ');
       audit.record({ actor: by, action: 'user_update', target: `user:${username}`, ip: request.ip, detail: what });

@@ -93,7 +93,7 @@ describe('revocation is not outraced, and another process is seen', () => {
     const reg = new Registry(openDb(':memory:'));
     reg.addUser({ username: 'insp', password: 'the old password', role: 'inspector', regions: ['SH'] });
     const pending = reg.login('insp', 'the old password');
-    reg.setPassword('insp', 'a brand new password');
+    await reg.setPassword('insp', 'a brand new password');
     expect(await pending).toBeNull();
   });
 
