@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { silentLogger, type Logger } from '../lib/log.js';
 import type { IngestSink } from '../ingest/port.js';
+import { MAX_PAYLOAD_BYTES } from '../ingest/readings.js';
 import { BrokerErrors } from './errors.js';
 import { guardFrameSize, type FrameGuard } from './frame-guard.js';
 import { ServiceAccounts, type DeviceAuthenticator, type Identity, type ServiceAccount } from './identity.js';
@@ -71,7 +72,7 @@ export interface BrokerLimits {
 }
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
-  maxPayloadBytes: 16 * 1024,
+  maxPayloadBytes: MAX_PAYLOAD_BYTES,
   maxPacketBytes: 64 * 1024,
   maxPacketBytesBeforeAuth: 20 * 1024,
   connectTimeoutMs: 10_000,

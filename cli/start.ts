@@ -214,7 +214,8 @@ export async function runPlatform(cfg: Config): Promise<void> {
     }),
     clock,
     maxConnectionsPerIp: cfg.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
-    ...(cfg.TRUST_PROXY ? { trustProxy: cfg.TRUST_PROXY.split(',').map((a) => a.trim()).join(',') } : {}),
+    // fastify splits a comma-separated list itself
+    ...(cfg.TRUST_PROXY ? { trustProxy: cfg.TRUST_PROXY } : {}),
     logger: log.child({ part: 'http' }),
     version: VERSION,
     docs: cfg.DOCS,
