@@ -1,4 +1,4 @@
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes, createHash, type ScryptOptions } from 'node:crypto';
 import { addColumnIfMissing, type Db } from '../lib/sqlite.js';
 import type { Kind, Region } from '../lib/domain.js';
 import { DeviceInput, UserInput, type Role } from './schema.js';
@@ -176,7 +176,7 @@ export class Registry {
   async authenticateDevice(id: string, secret: string): Promise<Device | null> {
     const row = this.#st.getDevice.get(id) as (DeviceRow & { secret_hash: string }) | undefined;
     // the same work for an unknown id as for a wrong secret: timing does not tell which ids exist
-    if (!row) return (await verifySecret(secret, deviceDummy()), null);
+    if (!row) return (await verifySecret(secret, dummyFor(DEVICE_SECRET_COST)), null);
     const ok = await verifySecret(secret, row.secret_hash);
     if (!ok) return null;
     const now = this.#st.getDevice.get(id) as (DeviceRow & { secret_hash: string }) | undefined;
@@ -280,7 +280,7 @@ export class Registry {
   /** Checks a user's current password (for a change of one's own password) without opening a session. */
   async checkPassword(username: string, password: string): Promise<boolean> {
     const row = this.#st.getUser.get(username) as { password_hash: string; disabled: number } | undefined;
-    const ok = await verifySecret(password, row?.password_hash ?? dummy());
+    const ok = await verifySecret(password, row?.password_hash ?? dummyFor(PASSWORD_COST));
     return ok && row !== undefined && row.disabled === 0;
   }
 
@@ -288,7 +288,7 @@ export class Registry {
   async login(username: string, password: string, ttlMs = 12 * 3600_000): Promise<{ token: string; user: User } | null> {
     const row = this.#st.getUser.get(username) as { password_hash: string; disabled: number } | undefined;
     // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
-    const ok = await verifySecret(password, row?.password_hash ?? dummy());
+    const ok = await verifySecret(password, row?.password_hash ?? dummyFor(PASSWORD_COST));
     if (!row || !ok || row.disabled === 1) return null;
     // read again after the check: a password reset or a disabling that landed while it ran (and
     // ended the user's sessions) must not be followed by a new session on the old password
@@ -313,13 +313,13 @@ export class Registry {
   }
 }
 
-let dummyHash: string | undefined;
-/** A hash of a random password, made on first use (never at import). */
-let deviceDummyHash: string | undefined;
-function deviceDummy(): string {
-  return (deviceDummyHash ??= hashSecret(randomBytes(12).toString('hex'), DEVICE_SECRET_COST));
-}
-
-function dummy(): string {
-  return (dummyHash ??= hashSecret(randomBytes(12).toString('hex'), PASSWORD_COST));
+/**
+ * A hash of a random secret at the given cost, made on first use (never at import), so checking an
+ * unknown name costs what checking a known one does.
+ */
+const dummies = new Map<number | undefined, string>();
+function dummyFor(cost: ScryptOptions): string {
+  let h = dummies.get(cost.N);
+  if (h === undefined) dummies.set(cost.N, (h = hashSecret(randomBytes(12).toString('hex'), cost)));
+  return h;
 }

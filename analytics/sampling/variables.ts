@@ -39,7 +39,7 @@ export function variablesPlan(o: { aql: number; lq: number; alpha?: number; beta
  * Q = (limit distance)/s over n results: B_{n/2−1, n/2−1}(max(0, ½ − ½·Q·√n/(n−1))), the form
  * ISO 3951-1 uses for the p* method (as MIL-STD-414 and ANSI/ASQ Z1.9 do for "Form 2").
  */
-export function estimatedFraction(q: number, n: number): number {
+function estimatedFraction(q: number, n: number): number {
   const x = Math.max(0, 0.5 - (0.5 * q * Math.sqrt(n)) / (n - 1));
   if (x === 0) return 0;
   if (x >= 1) return 1;
