@@ -1,5 +1,6 @@
 import type { AnyReading } from '../ingest/readings.js';
-import type { Fleet, SimDevice } from './fleet.js';
+import { BASE_ERROR_SPREAD, type Area, type Fleet, type SimDevice } from './fleet.js';
+import { nominalMpe } from './faults.js';
 import type { Truth } from './truth.js';
 import { METER_NOISE as HEAD_NOISE } from './sites/area.js';
 
@@ -11,6 +12,7 @@ const YEAR = 365 * DAY;
 const Z95 = 1.6448536269514722;
 
 interface Target {
+  id: string;
   head: string;
   onset: number;
   shape: 'step' | 'drift';
@@ -20,6 +22,16 @@ interface Target {
   info: number;
   lastE: number;
   confirmed: number | null;
+  /** the joint bound's confirmation (see JointArea) */
+  jointConfirmed: number | null;
+}
+
+/** one fault of an area as the joint bound models it: a column h·g(t) beside its meter's */
+interface FaultColumn {
+  meter: number;
+  type: 'drift' | 'step' | 'tamper';
+  startMs: number;
+  device: SimDevice;
 }
 
 /**
@@ -36,8 +48,10 @@ interface Target {
 export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevice) => number | null, sites: ((site: string) => boolean) | null) {
   const targets = new Map<string, Target>();
   const heads = new Map<string, { lastE: number; inc: number }>();
+  const joints = new Map<string, JointArea>();
   for (const a of fleet.areas) {
     if (sites && !sites(a.site)) continue;
+    const own: Target[] = [];
     for (const d of a.customers) {
       const fs = truth.faultsOf(d.id);
       const f = fs[0];
@@ -46,8 +60,15 @@ export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevic
       if (mpe === null) continue;
       const crossing = truth.crossingAt(d.id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS);
       if (crossing === null) continue;
-      targets.set(d.id, { head: a.head.id, onset: f.startMs, shape: f.type, crossing, mpe, info: 0, lastE: Number.NaN, confirmed: null });
+      const t: Target = { id: d.id, head: a.head.id, onset: f.startMs, shape: f.type, crossing, mpe, info: 0, lastE: Number.NaN, confirmed: null, jointConfirmed: null };
+      targets.set(d.id, t);
+      own.push(t);
       heads.set(a.head.id, { lastE: Number.NaN, inc: Number.NaN });
+    }
+    if (own.length > 0) {
+      const j = new JointArea(a, truth, own, fleet.startMs);
+      joints.set(a.head.id, j);
+      for (const d of a.customers) joints.set(d.id, j);
     }
   }
   return {
@@ -55,6 +76,7 @@ export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevic
     observe(d: SimDevice, r: AnyReading, trueMs: number): void {
       const e = (r as { energyWh?: number }).energyWh;
       if (e === undefined) return;
+      joints.get(d.id)?.observe(d, e, (r as { powerW?: number }).powerW ?? 0, trueMs);
       const h = heads.get(d.id);
       if (h) {
         h.inc = e - h.lastE;
@@ -75,9 +97,177 @@ export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevic
       t.info += (((inc / (1 + err)) * g) / (HEAD_NOISE * y)) ** 2;
       if (Math.abs(err) - (Z95 * (1 + err) ** 2 * g) / Math.sqrt(t.info) > t.mpe) t.confirmed = trueMs;
     },
-    /** per target: its MPE crossing (ms) and the days from it to the oracle's confirmation (null: not within the run) */
-    result(): [string, number, number | null][] {
-      return [...targets].map(([id, t]) => [id, t.crossing, t.confirmed === null ? null : (t.confirmed - t.crossing) / DAY]);
+    /**
+     * per target: its MPE crossing (ms), its shape, and the days from the crossing to the
+     * oracle's confirmation and to the joint bound's (null: not within the run)
+     */
+    result(): BoundRow[] {
+      const days = (c: number | null, t: Target) => (c === null ? null : (c - t.crossing) / DAY);
+      return [...targets].map(([id, t]) => [id, t.crossing, t.shape, days(t.confirmed, t), days(t.jointConfirmed, t)]);
     },
   };
+}
+
+/** [meter, MPE crossing (ms), fault shape, oracle's days past the crossing, joint bound's days] */
+export type BoundRow = [string, number, 'step' | 'drift', number | null, number | null];
+
+/**
+ * A second, fairer reference: the joint bound. It knows, like the oracle, the onset and shape of
+ * every fault in the area (drifts, steps, tampers) and reads a stuck register's energy from its
+ * power, but it must size every meter's base error, every fault and both loss terms together,
+ * from the same hourly balance the analytics sees: static least squares over everything since
+ * the start, with each base error's prior its true spread in the fleet (0.15 MPE) and the noise
+ * of the head meter, the customers' meters and the registers' whole-Wh rounding as weights. It is
+ * what a balance with perfect change detection could confirm: where driftwatch is slower than it,
+ * the cost is in finding the change; where it is not, in the balance's information.
+ */
+class JointArea {
+  readonly #area: Area;
+  readonly #truth: Truth;
+  readonly #targets: { t: Target; meter: number; column: number }[];
+  readonly #columns: FaultColumn[];
+  readonly #index = new Map<string, number>();
+  readonly #n: number;
+  /** information matrix, row-major n×n */
+  readonly #A: Float64Array;
+  readonly #L: Float64Array;
+  readonly #row: Float64Array;
+  readonly #z: Float64Array;
+  readonly #last: Float64Array;
+  readonly #lastMs: Float64Array;
+  #head = Number.NaN;
+  #headLast = Number.NaN;
+  #rowMs = Number.NaN;
+  #scale = 0;
+
+  readonly #startMs: number;
+
+  constructor(area: Area, truth: Truth, targets: readonly Target[], startMs: number) {
+    this.#area = area;
+    this.#startMs = startMs;
+    this.#truth = truth;
+    const m = area.customers.length;
+    area.customers.forEach((d, i) => this.#index.set(d.id, i));
+    this.#columns = [];
+    area.customers.forEach((d, i) => {
+      for (const f of truth.faultsOf(d.id)) {
+        if (f.type === 'drift' || f.type === 'step' || f.type === 'tamper') this.#columns.push({ meter: i, type: f.type, startMs: f.startMs, device: d });
+      }
+    });
+    this.#targets = targets.map((t) => {
+      const meter = this.#index.get(t.id) as number;
+      return { t, meter, column: m + 2 + this.#columns.findIndex((c) => c.meter === meter) };
+    });
+    const n = (this.#n = m + 2 + this.#columns.length);
+    this.#A = new Float64Array(n * n);
+    this.#L = new Float64Array(n * n);
+    this.#row = new Float64Array(n);
+    this.#z = new Float64Array(n);
+    this.#last = new Float64Array(m).fill(Number.NaN);
+    this.#lastMs = new Float64Array(m).fill(Number.NaN);
+    // priors: each base error its fleet spread, the losses and the faults' sizes all but free
+    area.customers.forEach((d, i) => (this.#A[i * n + i] = 1 / (BASE_ERROR_SPREAD * nominalMpe(d.kind, d.record.accuracyClass)) ** 2));
+    for (let k = m; k < n; k++) this.#A[k * n + k] = 1e-6;
+  }
+
+  /** one register reading, in the simulator's order: the head first each interval, then its customers */
+  observe(d: SimDevice, energyWh: number, powerW: number, trueMs: number): void {
+    if (d.id === this.#area.head.id) {
+      this.#fold();
+      const inc = energyWh - this.#headLast;
+      this.#headLast = energyWh;
+      this.#head = inc;
+      this.#rowMs = trueMs;
+      this.#row.fill(0);
+      return;
+    }
+    const i = this.#index.get(d.id) as number;
+    const prev = this.#last[i] as number;
+    const hours = (trueMs - (this.#lastMs[i] as number)) / 3_600_000;
+    this.#last[i] = energyWh;
+    this.#lastMs[i] = trueMs;
+    // a stuck register stops; its power reading still tells the energy (the oracle's privilege)
+    this.#row[i] = d.error.stuckAt(trueMs) ? powerW * hours : energyWh - prev;
+  }
+
+  /** folds the interval gathered so far into the information, and tests the targets every scoring step */
+  #fold(): void {
+    const y0 = this.#head;
+    const t = this.#rowMs;
+    const row = this.#row;
+    const m = this.#area.customers.length;
+    const n = this.#n;
+    if (!(y0 > 0)) return;
+    for (let i = 0; i < m; i++) if (!Number.isFinite(row[i])) return;
+    if (this.#scale === 0) this.#scale = y0;
+    const s = this.#scale;
+    let load = 0;
+    let noise = (HEAD_NOISE * y0) ** 2 + (m + 1) / 6; // whole-Wh rounding of m + 1 registers read twice
+    for (let i = 0; i < m; i++) {
+      noise += (HEAD_NOISE * (row[i] as number)) ** 2;
+      row[i] = (row[i] as number) / s;
+      load += row[i] as number;
+    }
+    row[m] = 1;
+    row[m + 1] = load * load;
+    this.#columns.forEach((c, k) => {
+      let g = 0;
+      if (t >= c.startMs) g = c.type === 'drift' ? (t - c.startMs) / YEAR : c.type === 'step' || c.device.error.tamperOn(t) ? 1 : 0;
+      row[m + 2 + k] = g * (row[c.meter] as number);
+    });
+    const w = (s * s) / noise;
+    const A = this.#A;
+    for (let a = 0; a < n; a++) {
+      const ra = (row[a] as number) * w;
+      if (ra === 0) continue;
+      const o = a * n;
+      for (let b = 0; b < n; b++) A[o + b] = (A[o + b] as number) + ra * (row[b] as number);
+    }
+    if ((t - this.#startMs) % SCORE_STEP_MS !== 0) return;
+    const open = this.#targets.filter((q) => q.t.jointConfirmed === null && t >= q.t.crossing);
+    if (open.length === 0) return;
+    this.#cholesky();
+    for (const q of open) {
+      const e = this.#truth.trueErrorAt(q.t.id, t);
+      const g = q.t.shape === 'step' ? 1 : (t - q.t.onset) / YEAR;
+      // the variance of θ now = θ_base + g·δ, |L⁻¹ u|² for u = e_meter + g·e_fault
+      const z = this.#z;
+      z.fill(0);
+      z[q.meter] = 1;
+      z[q.column] = g;
+      const sdTheta = Math.sqrt(this.#solveNorm(z));
+      if (Math.abs(e) - (Z95 * (1 + e) ** 2 * sdTheta) > q.t.mpe) q.t.jointConfirmed = t;
+    }
+  }
+
+  #cholesky(): void {
+    const n = this.#n;
+    const A = this.#A;
+    const L = this.#L;
+    for (let j = 0; j < n; j++) {
+      let d = A[j * n + j] as number;
+      for (let k = 0; k < j; k++) d -= (L[j * n + k] as number) ** 2;
+      const r = Math.sqrt(d);
+      L[j * n + j] = r;
+      for (let i = j + 1; i < n; i++) {
+        let v = A[i * n + j] as number;
+        for (let k = 0; k < j; k++) v -= (L[i * n + k] as number) * (L[j * n + k] as number);
+        L[i * n + j] = v / r;
+      }
+    }
+  }
+
+  /** uᵀ A⁻¹ u = |L⁻¹ u|², by forward substitution in place */
+  #solveNorm(u: Float64Array): number {
+    const n = this.#n;
+    const L = this.#L;
+    let norm = 0;
+    for (let i = 0; i < n; i++) {
+      let v = u[i] as number;
+      for (let k = 0; k < i; k++) v -= (L[i * n + k] as number) * (u[k] as number);
+      u[i] = v / (L[i * n + i] as number);
+      norm += (u[i] as number) ** 2;
+    }
+    return norm;
+  }
 }

@@ -12,7 +12,7 @@ import { createFleetState, simulate } from './generator.js';
 import type { ScenarioInput } from './scenario.js';
 import { createTruth } from './truth.js';
 import { toAccepted } from './accepted.js';
-import { createMeterBound, SCORE_STEP_MS } from './bound.js';
+import { createMeterBound, SCORE_STEP_MS, type BoundRow } from './bound.js';
 
 const DAY = 86_400_000;
 
@@ -66,9 +66,22 @@ export interface EvalResult {
    * flagged (analytics) within the run counting as later than any (null: the median itself is
    * beyond the run). `fleetMedianDelayDays` is the fleet's `medianDelayDays` as it would be if
    * those faults were flagged when the oracle confirms them and every other fault as the analytics
-   * flagged it: what a perfect area balance alone could make of the headline median.
+   * flagged it: what a perfect area balance alone could make of the headline median. The joint
+   * bound (bound.ts) knows the onsets and shapes too but must size every meter's base error and
+   * fault and the losses together: what a balance with perfect change detection could reach.
+   * `byShape` splits the medians into steps and drifts.
    */
-  meterBound: { faults: number; oracleMedianDelayDays: number | null; oracleUnconfirmed: number; medianDelayDays: number | null; missed: number; fleetMedianDelayDays: number | null };
+  meterBound: {
+    faults: number;
+    oracleMedianDelayDays: number | null;
+    oracleUnconfirmed: number;
+    jointMedianDelayDays: number | null;
+    jointUnconfirmed: number;
+    medianDelayDays: number | null;
+    missed: number;
+    fleetMedianDelayDays: number | null;
+    byShape: Record<'step' | 'drift', { faults: number; medianDelayDays: number | null; oracleMedianDelayDays: number | null; jointMedianDelayDays: number | null }>;
+  };
   /** what the analytics missed, by kind and fault type: where its limits are */
   missedByType: Record<string, number>;
   /** meters re-opened by the area balances' step CUSUM, per area-year (real steps and false alarms) */
@@ -108,8 +121,8 @@ export interface EvalOutcome {
   /** drift and step faults: when their first drift or step alert at or after the onset opened */
   firstChangeAlert: [string, number][];
   readings: number;
-  /** the oracle bound per customer-meter drift or step (see bound.ts): days past the crossing, or null */
-  bound: [string, number, number | null][];
+  /** the oracle's and the joint bound's confirmations per customer-meter drift or step (see bound.ts) */
+  bound: BoundRow[];
   /** meters re-opened by the area balances' step CUSUM */
   stepReopens: number;
 }
@@ -373,18 +386,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   };
 }
 
-function meterBound(rows: readonly [string, number, number | null][], firstFlag: Map<string, number>, delayOf: Map<string, number>, r3: (x: number) => number): EvalResult['meterBound'] {
-  const oracle: number[] = [];
-  const ours: number[] = [];
-  let unconfirmed = 0;
-  let missed = 0;
-  for (const [id, crossing, days] of rows) {
-    if (days === null) unconfirmed++;
-    oracle.push(days ?? Infinity);
-    const flag = firstFlag.get(id);
-    if (flag === undefined) missed++;
-    ours.push(flag === undefined ? Infinity : (flag - crossing) / DAY);
-  }
+function meterBound(rows: readonly BoundRow[], firstFlag: Map<string, number>, delayOf: Map<string, number>, r3: (x: number) => number): EvalResult['meterBound'] {
   // a censored median: the middle of the sorted delays, Infinity when it falls among the unflagged
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -394,12 +396,33 @@ function meterBound(rows: readonly [string, number, number | null][], firstFlag:
     const m = (lo + hi) / 2;
     return Number.isFinite(m) ? r3(m) : null;
   };
+  const ours = (id: string, crossing: number) => {
+    const flag = firstFlag.get(id);
+    return flag === undefined ? Infinity : (flag - crossing) / DAY;
+  };
+  const summary = (rs: readonly BoundRow[]) => ({
+    faults: rs.length,
+    medianDelayDays: median(rs.map(([id, crossing]) => ours(id, crossing))),
+    oracleMedianDelayDays: median(rs.map((r) => r[3] ?? Infinity)),
+    jointMedianDelayDays: median(rs.map((r) => r[4] ?? Infinity)),
+  });
   // the headline median with the oracle in the balance's place: flagged faults only, as medianDelayDays
   const fleet = new Map(delayOf);
-  for (const [id, , days] of rows) {
+  for (const [id, , , days] of rows) {
     if (days === null) fleet.delete(id);
     else fleet.set(id, days);
   }
   const fm = quantile([...fleet.values()], 0.5);
-  return { faults: rows.length, oracleMedianDelayDays: median(oracle), oracleUnconfirmed: unconfirmed, medianDelayDays: median(ours), missed, fleetMedianDelayDays: fm === null ? null : r3(fm) };
+  const all = summary(rows);
+  return {
+    faults: all.faults,
+    oracleMedianDelayDays: all.oracleMedianDelayDays,
+    oracleUnconfirmed: rows.filter((r) => r[3] === null).length,
+    jointMedianDelayDays: all.jointMedianDelayDays,
+    jointUnconfirmed: rows.filter((r) => r[4] === null).length,
+    medianDelayDays: all.medianDelayDays,
+    missed: rows.filter(([id]) => !firstFlag.has(id)).length,
+    fleetMedianDelayDays: fm === null ? null : r3(fm),
+    byShape: { step: summary(rows.filter((r) => r[2] === 'step')), drift: summary(rows.filter((r) => r[2] === 'drift')) },
+  };
 }

@@ -106,6 +106,8 @@ export const K_FACTOR = 100;
 export const SCALE_E_KG = 0.01;
 export const SCALE_MAX_KG = 30;
 const SERVICE_YEARS = 8;
+/** healthy devices' base errors are drawn from N(0, (this × the nominal MPE)²) */
+export const BASE_ERROR_SPREAD = 0.15;
 
 const METER_MODELS = ['DDZY-102', 'DDZY-285C', 'DDZY-719'] as const;
 const POLY_METER_MODELS = ['DTZY-341', 'DTZY-1296'] as const;
@@ -140,7 +142,7 @@ export function buildFleet(input: ScenarioInput | Scenario, nowMs: number): Flee
 
   const device = (id: string, kind: Kind, site: string, region: Region, role: string, model: string, accuracyClass: string, params: Record<string, number>, ageMs: number, initialRegister = 0): SimDevice => {
     const index = devices.length;
-    const base = rng.normal() * 0.15 * nominalMpe(kind, accuracyClass);
+    const base = rng.normal() * BASE_ERROR_SPREAD * nominalMpe(kind, accuracyClass);
     const installDate = new Date(startMs - ageMs).toISOString().slice(0, 10);
     const d: SimDevice = {
       index,

@@ -31,12 +31,30 @@ describe('driftwatch eval', () => {
     expect(r.meterBound.oracleUnconfirmed).toBe(0);
     expect(r.meterBound.oracleMedianDelayDays!).toBeLessThan(1);
     expect(r.meterBound.oracleMedianDelayDays!).toBeLessThanOrEqual(r.meterBound.medianDelayDays!);
+    // the joint bound knows less (every base error and the losses are sized with the steps), so it
+    // confirms no sooner than the oracle; a 15–25 % step still shows within a day of its crossing
+    expect(r.meterBound.jointUnconfirmed).toBe(0);
+    expect(r.meterBound.jointMedianDelayDays!).toBeGreaterThanOrEqual(r.meterBound.oracleMedianDelayDays!);
+    expect(r.meterBound.jointMedianDelayDays!).toBeLessThanOrEqual(1);
+    expect(r.meterBound.byShape.step).toMatchObject({ faults: 2, medianDelayDays: r.meterBound.medianDelayDays, jointMedianDelayDays: r.meterBound.jointMedianDelayDays });
+    expect(r.meterBound.byShape.drift.faults).toBe(0);
     // with the oracle's flags in place of the balance's, the two steps move from ~11 days to
     // below zero, among the tampers: the fleet's median falls below the analytics' own
     expect(r.meterBound.fleetMedianDelayDays!).toBeLessThan(r.medianDelayDays!);
     // the balance's step CUSUM re-opens meters (mostly false alarms); with it off, none
     expect(r.stepReopensPerAreaYear).toBeGreaterThan(0);
     expect(runEvaluation(SMALL_EVAL, { nowMs: NOW, area: { stepThreshold: Infinity } }).stepReopensPerAreaYear).toBe(0);
+  });
+
+  it('sizes drifts in the joint bound together with every base error, no sooner than the oracle', () => {
+    const r = runEvaluation({ ...SMALL_EVAL, faults: [...(SMALL_EVAL.faults ?? []), { kind: 'meter', type: 'drift', count: 2, startDay: [3, 6], ratePctPerYear: [60, 80] }] }, { nowMs: NOW });
+    const { drift, step } = r.meterBound.byShape;
+    expect(drift.faults).toBe(2);
+    expect(step.faults).toBe(2);
+    expect(r.meterBound.jointUnconfirmed).toBe(0);
+    expect(drift.jointMedianDelayDays!).toBeGreaterThanOrEqual(drift.oracleMedianDelayDays!);
+    // a drift's size is a rate, learned from a lever arm that starts at zero: later than a step's
+    expect(drift.jointMedianDelayDays!).toBeGreaterThan(step.jointMedianDelayDays!);
   });
 
   it('counts an order on a stuck totaliser, whose error never leaves tolerance, among the false ones and apart', () => {
