@@ -1,3 +1,4 @@
+import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import type { AnyReading } from '../ingest/readings.js';
 import { BASE_ERROR_SPREAD, type Area, type Fleet, type SimDevice } from './fleet.js';
 import { nominalMpe } from './faults.js';
@@ -130,9 +131,7 @@ class JointArea {
   readonly #n: number;
   /** information matrix, row-major n×n */
   readonly #A: Float64Array;
-  readonly #L: Float64Array;
   readonly #row: Float64Array;
-  readonly #z: Float64Array;
   readonly #last: Float64Array;
   readonly #lastMs: Float64Array;
   #head = Number.NaN;
@@ -160,9 +159,7 @@ class JointArea {
     });
     const n = (this.#n = m + 2 + this.#columns.length);
     this.#A = new Float64Array(n * n);
-    this.#L = new Float64Array(n * n);
     this.#row = new Float64Array(n);
-    this.#z = new Float64Array(n);
     this.#last = new Float64Array(m).fill(Number.NaN);
     this.#lastMs = new Float64Array(m).fill(Number.NaN);
     // priors: each base error its fleet spread, the losses and the faults' sizes all but free
@@ -220,54 +217,28 @@ class JointArea {
     for (let a = 0; a < n; a++) {
       const ra = (row[a] as number) * w;
       if (ra === 0) continue;
+      // the upper triangle, mirrored: the decomposition asks for exact symmetry
       const o = a * n;
-      for (let b = 0; b < n; b++) A[o + b] = (A[o + b] as number) + ra * (row[b] as number);
+      for (let b = a; b < n; b++) {
+        const v = (A[o + b] as number) + ra * (row[b] as number);
+        A[o + b] = v;
+        A[b * n + a] = v;
+      }
     }
     if ((t - this.#startMs) % SCORE_STEP_MS !== 0) return;
     const open = this.#targets.filter((q) => q.t.jointConfirmed === null && t >= q.t.crossing);
     if (open.length === 0) return;
-    this.#cholesky();
+    const chol = new CholeskyDecomposition(Matrix.from1DArray(n, n, A));
     for (const q of open) {
       const e = this.#truth.trueErrorAt(q.t.id, t);
       const g = q.t.shape === 'step' ? 1 : (t - q.t.onset) / YEAR;
-      // the variance of θ now = θ_base + g·δ, |L⁻¹ u|² for u = e_meter + g·e_fault
-      const z = this.#z;
-      z.fill(0);
-      z[q.meter] = 1;
-      z[q.column] = g;
-      const sdTheta = Math.sqrt(this.#solveNorm(z));
-      if (Math.abs(e) - (Z95 * (1 + e) ** 2 * sdTheta) > q.t.mpe) q.t.jointConfirmed = t;
+      // the variance of θ now = θ_base + g·δ: uᵀ A⁻¹ u for u = e_meter + g·e_fault
+      const u = new Float64Array(n);
+      u[q.meter] = 1;
+      u[q.column] = g;
+      const v = chol.solve(Matrix.columnVector(u));
+      const sdTheta = Math.sqrt(v.get(q.meter, 0) + g * v.get(q.column, 0));
+      if (Math.abs(e) - Z95 * (1 + e) ** 2 * sdTheta > q.t.mpe) q.t.jointConfirmed = t;
     }
-  }
-
-  #cholesky(): void {
-    const n = this.#n;
-    const A = this.#A;
-    const L = this.#L;
-    for (let j = 0; j < n; j++) {
-      let d = A[j * n + j] as number;
-      for (let k = 0; k < j; k++) d -= (L[j * n + k] as number) ** 2;
-      const r = Math.sqrt(d);
-      L[j * n + j] = r;
-      for (let i = j + 1; i < n; i++) {
-        let v = A[i * n + j] as number;
-        for (let k = 0; k < j; k++) v -= (L[i * n + k] as number) * (L[j * n + k] as number);
-        L[i * n + j] = v / r;
-      }
-    }
-  }
-
-  /** uᵀ A⁻¹ u = |L⁻¹ u|², by forward substitution in place */
-  #solveNorm(u: Float64Array): number {
-    const n = this.#n;
-    const L = this.#L;
-    let norm = 0;
-    for (let i = 0; i < n; i++) {
-      let v = u[i] as number;
-      for (let k = 0; k < i; k++) v -= (L[i * n + k] as number) * (u[k] as number);
-      u[i] = v / (L[i * n + i] as number);
-      norm += (u[i] as number) ** 2;
-    }
-    return norm;
   }
 }
