@@ -118,7 +118,8 @@ export type BoundRow = [string, number, 'step' | 'drift', number | null, number 
  * power, but it must size every meter's base error, every fault and both loss terms together,
  * from the same hourly balance the analytics sees: static least squares over everything since
  * the start, with each base error's prior its true spread in the fleet (0.15 MPE) and the noise
- * of the head meter, the customers' meters and the registers' whole-Wh rounding as weights. It is
+ * of the head meter, the customers' meters (a noisy one's as it is) and the registers' whole-Wh
+ * rounding as weights. It is
  * what a balance with perfect change detection could confirm: where driftwatch is slower than it,
  * the cost is in finding the change; where it is not, in the balance's information.
  */
@@ -199,9 +200,10 @@ class JointArea {
     if (this.#scale === 0) this.#scale = y0;
     const s = this.#scale;
     let load = 0;
-    let noise = (HEAD_NOISE * y0) ** 2 + (m + 1) / 6; // whole-Wh rounding of m + 1 registers read twice
+    // the meters' own noise (a noisy register's as it is), and whole-Wh rounding of m + 1 registers read twice
+    let noise = (HEAD_NOISE * this.#area.head.error.noiseAt(t) * y0) ** 2 + (m + 1) / 6;
     for (let i = 0; i < m; i++) {
-      noise += (HEAD_NOISE * (row[i] as number)) ** 2;
+      noise += (HEAD_NOISE * (this.#area.customers[i] as SimDevice).error.noiseAt(t) * (row[i] as number)) ** 2;
       row[i] = (row[i] as number) / s;
       load += row[i] as number;
     }
