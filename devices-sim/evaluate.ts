@@ -68,8 +68,9 @@ export interface EvalResult {
    * those faults were flagged when the oracle confirms them and every other fault as the analytics
    * flagged it: what a perfect area balance alone could make of the headline median. The joint
    * bound (bound.ts) knows the onsets and shapes too but must size every meter's base error and
-   * fault and the losses together: what a balance with perfect change detection could reach.
-   * `byShape` splits the medians into steps and drifts.
+   * fault and the losses together: what a balance with perfect change detection could reach;
+   * `jointFleetMedianDelayDays` puts its confirmations in the headline median as
+   * `fleetMedianDelayDays` does the oracle's. `byShape` splits the medians into steps and drifts.
    */
   meterBound: {
     faults: number;
@@ -80,6 +81,7 @@ export interface EvalResult {
     medianDelayDays: number | null;
     missed: number;
     fleetMedianDelayDays: number | null;
+    jointFleetMedianDelayDays: number | null;
     byShape: Record<'step' | 'drift', { faults: number; medianDelayDays: number | null; oracleMedianDelayDays: number | null; jointMedianDelayDays: number | null }>;
   };
   /** what the analytics missed, by kind and fault type: where its limits are */
@@ -406,13 +408,17 @@ function meterBound(rows: readonly BoundRow[], firstFlag: Map<string, number>, d
     oracleMedianDelayDays: median(rs.map((r) => r[3] ?? Infinity)),
     jointMedianDelayDays: median(rs.map((r) => r[4] ?? Infinity)),
   });
-  // the headline median with the oracle in the balance's place: flagged faults only, as medianDelayDays
-  const fleet = new Map(delayOf);
-  for (const [id, , , days] of rows) {
-    if (days === null) fleet.delete(id);
-    else fleet.set(id, days);
-  }
-  const fm = quantile([...fleet.values()], 0.5);
+  // the headline median with a bound in the balance's place: flagged faults only, as medianDelayDays
+  const fleetMedian = (k: 3 | 4) => {
+    const fleet = new Map(delayOf);
+    for (const r of rows) {
+      const days = r[k];
+      if (days === null) fleet.delete(r[0]);
+      else fleet.set(r[0], days);
+    }
+    const fm = quantile([...fleet.values()], 0.5);
+    return fm === null ? null : r3(fm);
+  };
   const all = summary(rows);
   return {
     faults: all.faults,
@@ -422,7 +428,8 @@ function meterBound(rows: readonly BoundRow[], firstFlag: Map<string, number>, d
     jointUnconfirmed: rows.filter((r) => r[4] === null).length,
     medianDelayDays: all.medianDelayDays,
     missed: rows.filter(([id]) => !firstFlag.has(id)).length,
-    fleetMedianDelayDays: fm === null ? null : r3(fm),
+    fleetMedianDelayDays: fleetMedian(3),
+    jointFleetMedianDelayDays: fleetMedian(4),
     byShape: { step: summary(rows.filter((r) => r[2] === 'step')), drift: summary(rows.filter((r) => r[2] === 'drift')) },
   };
 }

@@ -41,6 +41,9 @@ describe('driftwatch eval', () => {
     // with the oracle's flags in place of the balance's, the two steps move from ~11 days to
     // below zero, among the tampers: the fleet's median falls below the analytics' own
     expect(r.meterBound.fleetMedianDelayDays!).toBeLessThan(r.medianDelayDays!);
+    // the joint bound's flags come no sooner than the oracle's, and no later than the balance's here
+    expect(r.meterBound.jointFleetMedianDelayDays!).toBeGreaterThanOrEqual(r.meterBound.fleetMedianDelayDays!);
+    expect(r.meterBound.jointFleetMedianDelayDays!).toBeLessThanOrEqual(r.medianDelayDays!);
     // the balance's step CUSUM re-opens meters (mostly false alarms); with it off, none
     expect(r.stepReopensPerAreaYear).toBeGreaterThan(0);
     expect(runEvaluation(SMALL_EVAL, { nowMs: NOW, area: { stepThreshold: Infinity } }).stepReopensPerAreaYear).toBe(0);
