@@ -398,23 +398,23 @@ function meterBound(rows: readonly BoundRow[], firstFlag: Map<string, number>, d
     const m = (lo + hi) / 2;
     return Number.isFinite(m) ? r3(m) : null;
   };
-  const ours = (id: string, crossing: number) => {
+  const ours = ({ id, crossing }: BoundRow) => {
     const flag = firstFlag.get(id);
     return flag === undefined ? Infinity : (flag - crossing) / DAY;
   };
   const summary = (rs: readonly BoundRow[]) => ({
     faults: rs.length,
-    medianDelayDays: median(rs.map(([id, crossing]) => ours(id, crossing))),
-    oracleMedianDelayDays: median(rs.map((r) => r[3] ?? Infinity)),
-    jointMedianDelayDays: median(rs.map((r) => r[4] ?? Infinity)),
+    medianDelayDays: median(rs.map(ours)),
+    oracleMedianDelayDays: median(rs.map((r) => r.oracleDays ?? Infinity)),
+    jointMedianDelayDays: median(rs.map((r) => r.jointDays ?? Infinity)),
   });
   // the headline median with a bound in the balance's place: flagged faults only, as medianDelayDays
-  const fleetMedian = (k: 3 | 4) => {
+  const fleetMedian = (bound: 'oracleDays' | 'jointDays') => {
     const fleet = new Map(delayOf);
     for (const r of rows) {
-      const days = r[k];
-      if (days === null) fleet.delete(r[0]);
-      else fleet.set(r[0], days);
+      const days = r[bound];
+      if (days === null) fleet.delete(r.id);
+      else fleet.set(r.id, days);
     }
     const fm = quantile([...fleet.values()], 0.5);
     return fm === null ? null : r3(fm);
@@ -423,13 +423,13 @@ function meterBound(rows: readonly BoundRow[], firstFlag: Map<string, number>, d
   return {
     faults: all.faults,
     oracleMedianDelayDays: all.oracleMedianDelayDays,
-    oracleUnconfirmed: rows.filter((r) => r[3] === null).length,
+    oracleUnconfirmed: rows.filter((r) => r.oracleDays === null).length,
     jointMedianDelayDays: all.jointMedianDelayDays,
-    jointUnconfirmed: rows.filter((r) => r[4] === null).length,
+    jointUnconfirmed: rows.filter((r) => r.jointDays === null).length,
     medianDelayDays: all.medianDelayDays,
-    missed: rows.filter(([id]) => !firstFlag.has(id)).length,
-    fleetMedianDelayDays: fleetMedian(3),
-    jointFleetMedianDelayDays: fleetMedian(4),
-    byShape: { step: summary(rows.filter((r) => r[2] === 'step')), drift: summary(rows.filter((r) => r[2] === 'drift')) },
+    missed: rows.filter((r) => !firstFlag.has(r.id)).length,
+    fleetMedianDelayDays: fleetMedian('oracleDays'),
+    jointFleetMedianDelayDays: fleetMedian('jointDays'),
+    byShape: { step: summary(rows.filter((r) => r.shape === 'step')), drift: summary(rows.filter((r) => r.shape === 'drift')) },
   };
 }

@@ -49,15 +49,30 @@ describe('driftwatch eval', () => {
     expect(runEvaluation(SMALL_EVAL, { nowMs: NOW, area: { stepThreshold: Infinity } }).stepReopensPerAreaYear).toBe(0);
   });
 
-  it('sizes drifts in the joint bound together with every base error, no sooner than the oracle', () => {
-    const r = runEvaluation({ ...SMALL_EVAL, faults: [...(SMALL_EVAL.faults ?? []), { kind: 'meter', type: 'drift', count: 2, startDay: [3, 6], ratePctPerYear: [60, 80] }] }, { nowMs: NOW });
+  it('sizes faults in the joint bound together with every base error and the losses, no sooner than the oracle', () => {
+    // faults of a few MPE, where the bounds' variances decide the dates (the large ones above show at once)
+    const r = runEvaluation(
+      {
+        ...SMALL_EVAL,
+        days: 60,
+        faults: [
+          { kind: 'meter', type: 'step', count: 3, startDay: [10, 20], sizePct: [3, 4] },
+          { kind: 'meter', type: 'drift', count: 3, startDay: [3, 8], ratePctPerYear: [25, 35] },
+        ],
+      },
+      { nowMs: NOW },
+    );
     const { drift, step } = r.meterBound.byShape;
-    expect(drift.faults).toBe(2);
-    expect(step.faults).toBe(2);
+    expect(drift.faults).toBe(3);
+    expect(step.faults).toBe(3);
     expect(r.meterBound.jointUnconfirmed).toBe(0);
-    expect(drift.jointMedianDelayDays!).toBeGreaterThanOrEqual(drift.oracleMedianDelayDays!);
+    expect(step.jointMedianDelayDays!).toBeGreaterThanOrEqual(step.oracleMedianDelayDays!);
+    // a drift's base error and losses must be told from a slope the oracle is given: strictly later
+    expect(drift.jointMedianDelayDays!).toBeGreaterThan(drift.oracleMedianDelayDays!);
     // a drift's size is a rate, learned from a lever arm that starts at zero: later than a step's
     expect(drift.jointMedianDelayDays!).toBeGreaterThan(step.jointMedianDelayDays!);
+    // and the analytics, which knows no onset, is slower than both
+    expect(r.meterBound.medianDelayDays!).toBeGreaterThan(r.meterBound.jointMedianDelayDays!);
   });
 
   it('counts an order on a stuck totaliser, whose error never leaves tolerance, among the false ones and apart', () => {
