@@ -272,7 +272,6 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   const boundRows = outcomes.flatMap((o) => o.bound);
 
   // ---- score against ground truth
-  const delays: number[] = [];
   /** flagged out-of-tolerance faults: days from crossing to flag */
   const delayOf = new Map<string, number>();
   const delaysByType: Record<string, number[]> = {};
@@ -314,17 +313,17 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     if (fs.length > 0 && crossing !== null) {
       outOfTolerance++;
       const flag = firstFlag.get(d.id);
+      const delay = flag === undefined ? null : (flag - crossing) / DAY;
       outOfToleranceDevices[d.id] = {
         faults: fs.map((f) => `${f.type}@${Math.round((f.startMs - fleet.startMs) / DAY)}`).join('+'),
         // `|| 0`: a delay that rounds to −0 prints as 0, and must compare so after a JSON round trip
-        delayDays: flag === undefined ? null : Math.round(((flag - crossing) / DAY) * 10) / 10 || 0,
+        delayDays: delay === null ? null : Math.round(delay * 10) / 10 || 0,
       };
       const key = `${d.kind}:${fs.map((f) => f.type).join('+')}`;
-      if (flag !== undefined) {
+      if (delay !== null) {
         detected++;
-        delays.push((flag - crossing) / DAY);
-        delayOf.set(d.id, (flag - crossing) / DAY);
-        (delaysByType[key] ??= []).push((flag - crossing) / DAY);
+        delayOf.set(d.id, delay);
+        (delaysByType[key] ??= []).push(delay);
       } else {
         missedByType[key] = (missedByType[key] ?? 0) + 1;
       }
@@ -349,6 +348,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   }
   const years = (fleet.endMs - fleet.startMs) / (365 * DAY);
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  const delays = [...delayOf.values()];
   const med = quantile(delays, 0.5);
   const p90 = quantile(delays, 0.9);
   return {
@@ -378,7 +378,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     tamperRecall: tamperFaults ? r3(tamperDetected / tamperFaults) : 1,
     readings,
     runtimeSec: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
-    meterBound: meterBound(boundRows, firstFlag, delayOf, r3),
+    meterBound: meterBound(boundRows, delayOf, r3),
     stepReopensPerAreaYear: fleet.areas.length ? r3(stepReopens / (fleet.areas.length * years)) : 0,
     delayByType: Object.fromEntries(Object.entries(delaysByType).map(([k, v]) => [k, { detected: v.length, medianDays: r3(quantile(v, 0.5) as number) }])),
     missedByType,
@@ -388,7 +388,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
   };
 }
 
-function meterBound(rows: readonly BoundRow[], firstFlag: Map<string, number>, delayOf: Map<string, number>, r3: (x: number) => number): EvalResult['meterBound'] {
+function meterBound(rows: readonly BoundRow[], delayOf: Map<string, number>, r3: (x: number) => number): EvalResult['meterBound'] {
   // a censored median: the middle of the sorted delays, Infinity when it falls among the unflagged
   const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -398,10 +398,7 @@ function meterBound(rows: readonly BoundRow[], firstFlag: Map<string, number>, d
     const m = (lo + hi) / 2;
     return Number.isFinite(m) ? r3(m) : null;
   };
-  const ours = ({ id, crossing }: BoundRow) => {
-    const flag = firstFlag.get(id);
-    return flag === undefined ? Infinity : (flag - crossing) / DAY;
-  };
+  const ours = (r: BoundRow) => delayOf.get(r.id) ?? Infinity;
   const summary = (rs: readonly BoundRow[]) => ({
     faults: rs.length,
     medianDelayDays: median(rs.map(ours)),
@@ -427,7 +424,7 @@ function meterBound(rows: readonly BoundRow[], firstFlag: Map<string, number>, d
     jointMedianDelayDays: all.jointMedianDelayDays,
     jointUnconfirmed: rows.filter((r) => r.jointDays === null).length,
     medianDelayDays: all.medianDelayDays,
-    missed: rows.filter((r) => !firstFlag.has(r.id)).length,
+    missed: rows.filter((r) => !delayOf.has(r.id)).length,
     fleetMedianDelayDays: fleetMedian('oracleDays'),
     jointFleetMedianDelayDays: fleetMedian('jointDays'),
     byShape: { step: summary(rows.filter((r) => r.shape === 'step')), drift: summary(rows.filter((r) => r.shape === 'drift')) },
