@@ -14,16 +14,14 @@ const Z95 = 1.6448536269514722;
 
 interface Target {
   id: string;
-  head: string;
   onset: number;
   shape: 'step' | 'drift';
   crossing: number;
   mpe: number;
-  /** Fisher information about the fault's size so far */
-  info: number;
-  lastE: number;
-  confirmed: number | null;
-  /** the joint bound's confirmation (see JointArea) */
+  /** the oracle's Fisher information about the fault's size (in θ) so far */
+  oracleInfo: number;
+  /** the oracle's confirmation and the joint bound's (ms; null: not yet) */
+  oracleConfirmed: number | null;
   jointConfirmed: number | null;
 }
 
@@ -41,17 +39,18 @@ interface FaultColumn {
  * oracle that knows every other parameter of the area exactly (the neighbours' errors, the
  * losses) and the fault's onset and shape (step or linear drift), and must only size it. Its
  * information about the size (in θ = 1/(1+e)) grows with the meter's true energy against the
- * head meter's noise; it confirms the fault once the true error, less 1.645 of its standard
+ * balance's noise; it confirms the fault once the true error, less 1.645 of its standard
  * uncertainty, exceeds the MPE — its expected confirmation time, not a guarantee for every
  * fault (a real estimate can land above the truth by chance and confirm earlier). Real
  * estimators know neither the neighbours nor the onset; the gap in the median says what
- * collinear neighbours and an unknown onset cost. Then the joint bound (JointArea, below), which
- * knows the onsets but not the neighbours.
+ * collinear neighbours and an unknown onset cost. Then the joint bound (BoundArea, below), which
+ * knows the onsets but not the neighbours. Both read the same interval balance, with the same
+ * noise, and are tested on the same 6-hour scoring steps.
  */
 export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevice) => number | null, sites: ((site: string) => boolean) | null) {
-  const targets = new Map<string, Target>();
-  const heads = new Map<string, { lastE: number; inc: number }>();
-  const joints = new Map<string, JointArea>();
+  const targets: Target[] = [];
+  /** each device of an area with a target, to its area */
+  const areas = new Map<string, BoundArea>();
   for (const a of fleet.areas) {
     if (sites && !sites(a.site)) continue;
     const own: Target[] = [];
@@ -63,47 +62,23 @@ export function createMeterBound(fleet: Fleet, truth: Truth, mpeOf: (d: SimDevic
       if (mpe === null) continue;
       const crossing = truth.crossingAt(d.id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS);
       if (crossing === null) continue;
-      const t: Target = { id: d.id, head: a.head.id, onset: f.startMs, shape: f.type, crossing, mpe, info: 0, lastE: Number.NaN, confirmed: null, jointConfirmed: null };
-      targets.set(d.id, t);
-      own.push(t);
-      heads.set(a.head.id, { lastE: Number.NaN, inc: Number.NaN });
+      own.push({ id: d.id, onset: f.startMs, shape: f.type, crossing, mpe, oracleInfo: 0, oracleConfirmed: null, jointConfirmed: null });
     }
-    if (own.length > 0) {
-      const j = new JointArea(a, truth, own, fleet.startMs);
-      joints.set(a.head.id, j);
-      for (const d of a.customers) joints.set(d.id, j);
-    }
+    if (own.length === 0) continue;
+    targets.push(...own);
+    const area = new BoundArea(a, truth, own, fleet.startMs);
+    for (const d of [a.head, ...a.customers]) areas.set(d.id, area);
   }
   return {
     /** Folds in one simulated reading (call in the simulator's order: the head before its customers each interval). */
     observe(d: SimDevice, r: AnyReading, trueMs: number): void {
       const e = (r as { energyWh?: number }).energyWh;
-      if (e === undefined) return;
-      joints.get(d.id)?.observe(d, e, (r as { powerW?: number }).powerW ?? 0, trueMs);
-      const h = heads.get(d.id);
-      if (h) {
-        h.inc = e - h.lastE;
-        h.lastE = e;
-        return;
-      }
-      const t = targets.get(d.id);
-      if (!t) return;
-      const inc = e - t.lastE;
-      t.lastE = e;
-      if (t.confirmed !== null || !(inc > 0) || trueMs <= t.onset) return;
-      const y = (heads.get(t.head) as { inc: number }).inc;
-      if (!(y > 0)) return;
-      const g = t.shape === 'step' ? 1 : (trueMs - t.onset) / YEAR;
-      const err = truth.trueErrorAt(d.id, trueMs);
-      // the head sees true energy = indicated / (1 + e); the fault's size is learned in θ, and
-      // an uncertainty in θ is (1 + e)² as large in e
-      t.info += (((inc / (1 + err)) * g) / (METER_NOISE * y)) ** 2;
-      if (Math.abs(err) - (Z95 * (1 + err) ** 2 * g) / Math.sqrt(t.info) > t.mpe) t.confirmed = trueMs;
+      if (e !== undefined) areas.get(d.id)?.observe(d, e, (r as { powerW?: number }).powerW ?? 0, trueMs);
     },
     /** per target: its MPE crossing, its shape, and the days from the crossing to the oracle's confirmation and to the joint bound's */
     result(): BoundRow[] {
       const days = (c: number | null, t: Target) => (c === null ? null : (c - t.crossing) / DAY);
-      return [...targets].map(([id, t]) => ({ id, crossing: t.crossing, shape: t.shape, oracleDays: days(t.confirmed, t), jointDays: days(t.jointConfirmed, t) }));
+      return targets.map((t) => ({ id: t.id, crossing: t.crossing, shape: t.shape, oracleDays: days(t.oracleConfirmed, t), jointDays: days(t.jointConfirmed, t) }));
     },
   };
 }
@@ -171,7 +146,7 @@ export class LinearInformation {
  * is taken as linear in θ = 1/(1+e) (the simulator's is linear in e), and the head's error as the
  * parameter φ of a term φ·y.
  */
-class JointArea {
+class BoundArea {
   readonly #area: Area;
   readonly #truth: Truth;
   readonly #startMs: number;
@@ -264,12 +239,26 @@ class JointArea {
       if (t >= c.startMs) g = c.type === 'drift' ? (t - c.startMs) / YEAR : c.type === 'step' || c.device.error.tamperOn(t) ? 1 : 0;
       row[m + 3 + k] = g * (row[c.meter] as number);
     });
-    this.#info.add(row, (s * s) / noise);
+    const w = (s * s) / noise;
+    this.#info.add(row, w);
+    // the oracle knows all but the size: its information is the fault column's own, in true energy
+    for (const q of this.#targets) {
+      if (t <= q.t.onset || q.t.oracleConfirmed !== null) continue;
+      const g = q.t.shape === 'step' ? 1 : (t - q.t.onset) / YEAR;
+      q.t.oracleInfo += ((((row[q.meter] as number) / (1 + this.#truth.trueErrorAt(q.t.id, t))) * g) ** 2) * w;
+    }
     const step = Math.floor((t - this.#startMs) / SCORE_STEP_MS);
     if (step === this.#tested) return;
     this.#tested = step;
     // only a target whose true error is beyond its MPE can be confirmed
-    const open = this.#targets.filter((q) => q.t.jointConfirmed === null && Math.abs(this.#truth.trueErrorAt(q.t.id, t)) > q.t.mpe);
+    const beyond = this.#targets.filter((q) => Math.abs(this.#truth.trueErrorAt(q.t.id, t)) > q.t.mpe);
+    for (const q of beyond) {
+      if (q.t.oracleConfirmed !== null) continue;
+      const e = this.#truth.trueErrorAt(q.t.id, t);
+      const g = q.t.shape === 'step' ? 1 : (t - q.t.onset) / YEAR;
+      if (Math.abs(e) - (Z95 * (1 + e) ** 2 * g) / Math.sqrt(q.t.oracleInfo) > q.t.mpe) q.t.oracleConfirmed = t;
+    }
+    const open = beyond.filter((q) => q.t.jointConfirmed === null);
     if (open.length === 0) return;
     // the variance of θ now = θ_base + g·δ, for u = e_meter + g·e_fault
     const us = open.map((q) => {
