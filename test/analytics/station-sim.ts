@@ -10,6 +10,16 @@ import type { ErrorSample, SiteEstimator, TamperSign } from '../../analytics/est
 export const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
+/** A scenario of fuel stations alone (no areas, no markets), from 2025-03-01. */
+export function stationScenario(s: Pick<ScenarioInput, 'seed' | 'days' | 'stations' | 'faults'>): ScenarioInput {
+  return {
+    start: '2025-03-01',
+    areas: { count: 0, metersPerArea: [1, 1], intervalMin: 60, lossPct: [3, 5] },
+    markets: { count: 0, scalesPerMarket: 1, checksPerDay: 0 },
+    ...s,
+  };
+}
+
 export function deviceOf(d: SimDevice): Device {
   return { ...d.record, status: 'active', createdAt: 0 };
 }

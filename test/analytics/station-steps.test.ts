@@ -1,22 +1,18 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStationEstimator } from '../../analytics/estimate/station.js';
 import type { SimDevice } from '../../devices-sim/fleet.js';
-import type { ScenarioInput } from '../../devices-sim/scenario.js';
-import { DAY, runStations, type Run } from './station-sim.js';
+import { DAY, runStations, stationScenario, type Run } from './station-sim.js';
 
 /** one-sided 95 %: the replacement rule's P(|error| > MPE) ≥ 0.95 */
 const Z95 = 1.645;
 
 /** Tanks of three nozzles, one in four of them stepping by 0.6–1 % a month in. */
-const scenario: ScenarioInput = {
+const scenario = stationScenario({
   seed: 23,
   days: 75,
-  start: '2025-03-01',
-  areas: { count: 0, metersPerArea: [1, 1], intervalMin: 60, lossPct: [3, 5] },
   stations: { count: 4, tanksPerStation: 2, nozzlesPerTank: 3, txPerNozzlePerDay: 60 },
-  markets: { count: 0, scalesPerMarket: 1, checksPerDay: 0 },
   faults: [{ kind: 'dispenser', type: 'step', count: 6, startDay: [30, 40], sizePct: [0.6, 1] }],
-};
+});
 
 describe('station estimator: steps in one nozzle of a tank', () => {
   let run: Run;
@@ -48,15 +44,12 @@ describe('station estimator: steps in one nozzle of a tank', () => {
 
 describe('station estimator: most of a tank faulty', () => {
   // one tank of three nozzles, two of them with a pulse tamper (3–6 % short delivery)
-  const twoOfThree: ScenarioInput = {
+  const twoOfThree = stationScenario({
     seed: 5,
     days: 60,
-    start: '2025-03-01',
-    areas: { count: 0, metersPerArea: [1, 1], intervalMin: 60, lossPct: [3, 5] },
     stations: { count: 1, tanksPerStation: 1, nozzlesPerTank: 3, txPerNozzlePerDay: 60 },
-    markets: { count: 0, scalesPerMarket: 1, checksPerDay: 0 },
     faults: [{ kind: 'dispenser', type: 'tamper', count: 2, startDay: [15, 20] }],
-  };
+  });
 
   it('does not sign the sound nozzle for deviating from a median that is itself faulty', () => {
     const r = runStations(twoOfThree, (site, devices) => createStationEstimator(site, devices));

@@ -4,19 +4,15 @@ import { createStationEstimator, type StationEstimator } from '../../analytics/e
 import { NozzleState } from '../../analytics/estimate/station/nozzle.js';
 import { STATION_DEFAULTS, stationOptions } from '../../analytics/estimate/station/options.js';
 import type { SimDevice } from '../../devices-sim/fleet.js';
-import type { ScenarioInput } from '../../devices-sim/scenario.js';
 import type { StationSignCode } from '../../analytics/estimate/station/signs.js';
-import { DAY, runStations, type Run } from './station-sim.js';
+import { DAY, runStations, stationScenario, type Run } from './station-sim.js';
 
 const MPE = 0.003;
 
-const scenario: ScenarioInput = {
+const scenario = stationScenario({
   seed: 11,
   days: 42,
-  start: '2025-03-01',
-  areas: { count: 0, metersPerArea: [1, 1], intervalMin: 60, lossPct: [3, 5] },
   stations: { count: 3, tanksPerStation: 2, nozzlesPerTank: 2, txPerNozzlePerDay: 80 },
-  markets: { count: 0, scalesPerMarket: 1, checksPerDay: 0 },
   faults: [
     { kind: 'dispenser', type: 'drift', count: 1, startDay: [3, 6], ratePctPerYear: [8, 10] },
     { kind: 'dispenser', type: 'step', count: 1, startDay: [20, 22], sizePct: [1, 1] },
@@ -24,7 +20,7 @@ const scenario: ScenarioInput = {
     { kind: 'dispenser', type: 'stuck', count: 1, startDay: [5, 10] },
     { kind: 'dispenser', type: 'offline', count: 1, startDay: [10, 14], days: [2, 3] },
   ],
-};
+});
 
 /** the nozzle's true error (mean over the local day a sample covers) */
 function trueDayError(d: SimDevice, dayEnd: number): number {
