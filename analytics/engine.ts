@@ -7,9 +7,9 @@ import type { Device } from '../registry/registry.js';
 import { createAreaEstimator } from './estimate/area.js';
 import { createMarketEstimator } from './estimate/market.js';
 import { createStationEstimator } from './estimate/station.js';
-import type { ErrorSample, SiteEstimator, SiteEstimatorFactory, SiteOutput, TamperSign } from './estimate/types.js';
+import type { ErrorSample, SiteEstimator, SiteEstimatorFactory, Nonconformity, SiteOutput, TamperSign } from './estimate/types.js';
 import { AlertBook, type AlertType } from './state/alerts.js';
-import { evaluate, meetsReplacement, mpeShare, trendIsReal, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type TamperEvidence } from './state/grade.js';
+import { evaluate, meetsReplacement, mpeShare, trendIsReal, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type SignEvidence, type TamperEvidence } from './state/grade.js';
 import { InstrumentMonitor, type Change } from './state/monitor.js';
 import { OrderBook, type ReplacementOrder } from './state/orders.js';
 import { recordVerification, type VerificationInput } from './state/verification.js';
@@ -101,6 +101,8 @@ class InstrumentState {
     return Number.isFinite(this.skewMs) ? this.skewMs : (this.lagMs ?? -Infinity);
   }
   readonly tamper: TamperEvidence[] = [];
+  /** requirements the data show failed (repeatability) */
+  readonly failed: SignEvidence[] = [];
   grade: Grade = 'A';
   evaluation: Evaluation | null = null;
   /** consecutive samples below the clear threshold, for hysteresis */
@@ -313,9 +315,9 @@ export function createAnalytics(opts: AnalyticsOptions) {
   }
 
   function regrade(st: InstrumentState, at: number): void {
-    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: quarantinedWithin(st, DAY, opts.clock.now()) }, st.tamper, policy, st.outRun);
+    const ev = evaluate(st.monitor, { silent: st.silent, clockSkew: st.clockFlag, quarantined: quarantinedWithin(st, DAY, opts.clock.now()) }, st.tamper, policy, st.outRun, st.failed);
     st.evaluation = ev;
-    const basis = st.tamper.length > 0 ? 'tamper' : 'inaccuracy';
+    const basis = st.tamper.length > 0 ? 'tamper' : st.failed.length > 0 ? 'nonconformity' : 'inaccuracy';
     const site = sites.get(st.device.site);
     if (ev.replace && basis === 'inaccuracy' && !orders.hasOpen(st.device.id) && site && siteHolds(site, st.device.id, at)) {
       ev.grade = 'C';
@@ -341,7 +343,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
         issuedAt: at,
         basis,
         reasons: ev.reasons,
-        evidence: { ratio: st.monitor.r, sd: st.monitor.sd, pOut: st.monitor.pOut, trend: st.monitor.trend, tamper: st.tamper.slice(0, 5) },
+        evidence: { ratio: st.monitor.r, sd: st.monitor.sd, pOut: st.monitor.pOut, trend: st.monitor.trend, tamper: st.tamper.slice(0, 5), failed: st.failed.slice(0, 5) },
       });
       if (o) for (const l of orderListeners) l(o);
     }
@@ -391,6 +393,14 @@ export function createAnalytics(opts: AnalyticsOptions) {
       if (st.tamper.length < 20) st.tamper.push({ code: t.code, zh: t.zh, en: t.en, at: t.ts });
       if (!muted) alerts.raise(subject(st), 'tamper', t.ts, { zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` }, { code: t.code });
       regrade(st, t.ts);
+    },
+    nonconforming(n: Nonconformity): void {
+      const st = instruments.get(n.deviceId);
+      if (!st) return;
+      if (st.failed.length < 20) st.failed.push({ code: n.code, zh: n.zh, en: n.en, at: n.ts });
+      // out of tolerance in the requirement's own terms: the alert a regulator follows, with the figures
+      if (!muted) alerts.raise(subject(st), 'out_of_tolerance', n.ts, { zh: n.zh, en: n.en }, { code: n.code, ...n.evidence });
+      regrade(st, n.ts);
     },
   };
 
@@ -539,6 +549,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
         verified: m.verified ? { at: m.verified.at, ratio: m.verified.r, sd: m.verified.sd } : null,
         silent: st.silent,
         tamper: st.tamper,
+        failed: st.failed,
       };
     },
     /**

@@ -2,7 +2,8 @@ import { createAnalytics } from '../analytics/engine.js';
 import { relativeMpe } from '../analytics/mpe/mpe.js';
 import { createAreaEstimator } from '../analytics/estimate/area.js';
 import type { AreaBalanceOptions } from '../analytics/estimate/area-balance.js';
-import { scaleRatioMpe } from '../analytics/estimate/market-day.js';
+import { scaleRatioMpe, scaleReferenceLoadKg } from '../analytics/estimate/market-day.js';
+import { MARKET_DEFAULTS } from '../analytics/estimate/market.js';
 import type { Accepted, AnyReading } from '../ingest/readings.js';
 import { ManualClock } from '../lib/clock.js';
 import { openDb } from '../lib/sqlite.js';
@@ -10,7 +11,7 @@ import type { Device } from '../registry/registry.js';
 import { buildFleet, type Fleet, type SimDevice } from './fleet.js';
 import { createFleetState, simulate } from './generator.js';
 import type { ScenarioInput } from './scenario.js';
-import { createTruth } from './truth.js';
+import { createTruth, type Truth } from './truth.js';
 import { toAccepted } from './accepted.js';
 import { createMeterBound, SCORE_STEP_MS, type BoundRow } from './bound.js';
 
@@ -134,6 +135,19 @@ export function mpeOf(d: Pick<Device, 'kind' | 'accuracyClass' | 'params'>): num
   if (d.kind === 'tank') return null;
   if (d.kind === 'scale') return scaleRatioMpe(d);
   return relativeMpe(d)?.mpe ?? null;
+}
+
+/**
+ * When a device is out of tolerance: its true error beyond the MPE, or — for a scale — its random
+ * error beyond what repeatability allows at the reference load (OIML R 76-1, 3.6.1, read as the
+ * analytics reads it: sd ≤ MPE / repeatRange), whichever comes first; null if neither.
+ */
+function outOfToleranceAt(truth: Truth, d: SimDevice, dev: Device, mpe: number, fromMs: number, toMs: number): number | null {
+  const error = truth.crossingAt(d.id, mpe, fromMs, toMs, SCORE_STEP_MS);
+  const refKg = d.kind === 'scale' ? scaleReferenceLoadKg(dev) : null;
+  const noise = refKg === null ? null : truth.randomErrorExceedsAt(d.id, (mpe * refKg) / MARKET_DEFAULTS.repeatRange, fromMs, toMs);
+  if (error === null) return noise;
+  return noise === null ? error : Math.min(error, noise);
 }
 
 const asDevice = (d: SimDevice, createdAt: number): Device => ({ ...d.record, role: d.record.role, params: d.record.params, status: 'active', createdAt }) as Device;
@@ -299,7 +313,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     const mpe = mpeOf(dev);
     if (mpe === null) continue;
     graded++;
-    const crossing = truth.crossingAt(d.id, mpe, fleet.startMs, fleet.endMs, SCORE_STEP_MS);
+    const crossing = outOfToleranceAt(truth, d, dev, mpe, fleet.startMs, fleet.endMs);
     if (crossing === null) {
       neverOut++;
       if (orderedAt.has(d.id)) {

@@ -3,6 +3,7 @@ import type { Kind } from '../ingest/readings.js';
 import { SimErrors } from './errors.js';
 import type { FaultInfo } from './faults.js';
 import type { Fleet, SimDevice } from './fleet.js';
+import { SCALE_NOISE_KG } from './sites/market.js';
 import { DAY_MS, HOUR_MS } from './time.js';
 
 /** The MPE to judge a device's true error against, as a fraction (analytics supplies its table). */
@@ -59,6 +60,11 @@ export interface Truth {
   trueErrorAt(id: string, ts: number): number;
   /** true time (ms) at which |true error| first exceeds `mpe`, scanning [fromMs, toMs] in steps of stepMs; null if never */
   crossingAt(id: string, mpe: number, fromMs: number, toMs: number, stepMs: number): number | null;
+  /**
+   * true time (ms) from which a scale's random error (1σ of one indication, kg) exceeds
+   * `limitSdKg`, scanning [fromMs, toMs] at the device's fault onsets; null if never or not a scale
+   */
+  randomErrorExceedsAt(id: string, limitSdKg: number, fromMs: number, toMs: number): number | null;
   /** devices with at least one fault */
   faulty(): readonly SimDevice[];
   report(opts: TruthOptions): TruthReport;
@@ -81,6 +87,13 @@ export function createTruth(fleet: Fleet): Truth {
     faultsOf: (id) => device(id).error.faults,
     trueErrorAt: (id, ts) => errorAt(device(id), ts),
     crossingAt: (id, mpe, fromMs, toMs, stepMs) => crossing(device(id), mpe, fromMs, toMs, stepMs),
+    randomErrorExceedsAt(id, limitSdKg, fromMs, toMs) {
+      const d = device(id);
+      if (d.kind !== 'scale') return null;
+      const times = [fromMs, ...d.error.faults.map((f) => f.startMs).filter((t) => t > fromMs && t <= toMs)].sort((a, b) => a - b);
+      for (const t of times) if (SCALE_NOISE_KG * d.error.noiseAt(t) > limitSdKg) return t;
+      return null;
+    },
     faulty: () => faulty,
     report(opts) {
       const fromMs = opts.fromMs ?? fleet.startMs;

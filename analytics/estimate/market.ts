@@ -1,6 +1,7 @@
 import type { Accepted } from '../../ingest/readings.js';
 import type { Device } from '../../registry/registry.js';
 import { Check, CHECK_OK, CHECK_OUTLIER, CHECK_STUCK, ZeroSeries, fitDay, median, scaleRatioMpe, scaleReferenceLoadKg, type DayFit } from './market-day.js';
+import chisquareQuantile from '@stdlib/stats-base-dists-chisquare-quantile';
 import type { SiteEstimator, SiteOutput } from './types.js';
 
 /**
@@ -55,6 +56,17 @@ export interface MarketOptions {
   minPeers: number;
   /** kg: load the ratio is expressed at; default the scale's reference load */
   refLoadKg?: number;
+  /**
+   * Repeatability (OIML R 76-1, 3.6.1): the results of several weighings of one load may differ
+   * by no more than the MPE at that load. Read statistically: three weighings' range stays
+   * within the MPE 19 times in 20, i.e. the random error's sd is at most MPE / repeatRange (3.31
+   * is the 95 % point of the range of three normal values, in sd). The sd is read from the scatter
+   * of the scale's no-load indications about the day's zero line, quantisation (e²/12) removed,
+   * pooled over days like the check variance; a scale is non-conforming once the lower
+   * repeatConfidence bound of that sd exceeds the limit at its reference load.
+   */
+  repeatRange: number;
+  repeatConfidence: number;
 }
 
 export const MARKET_DEFAULTS: MarketOptions = {
@@ -81,6 +93,8 @@ export const MARKET_DEFAULTS: MarketOptions = {
   // takes mid-range weighings to their limit, eight times the ±0.25 e zero-setting accuracy (R 76-1, 4.5.2)
   zeroOffsetE: 2,
   minPeers: 3,
+  repeatRange: 3.31,
+  repeatConfidence: 0.95,
 };
 
 /** What the estimator knows about one scale, for the dashboard and for tests. */
@@ -114,6 +128,9 @@ export interface ScaleDiagnostics {
   zeroMedianE: number;
   zeroBeyondShare: number;
   zeroSlopeEPerH: number;
+  /** e: the random error's sd read from the no-load indications (quantisation removed), and the most repeatability allows at the reference load */
+  noiseSdE: number;
+  repeatLimitE: number;
   /** sudden jumps confirmed */
   jumps: number;
   /** counts of reported events */
@@ -191,6 +208,10 @@ class ScaleTrack {
   lastCheck: Check | null = null;
   jump: Jump | null = null;
   zeroEpisode = false;
+  /** kg², pooled sum of squared no-load residuals about each day's zero line, and its degrees of freedom */
+  zeroSum = 0;
+  zeroDof = 0;
+  repeatFailed = false;
   readonly diag: ScaleDiagnostics;
 
   constructor(index: number, id: string, eKg: number, refLoadKg: number, ratioMpe: number, o: MarketOptions) {
@@ -221,6 +242,8 @@ class ScaleTrack {
       zeroMedianE: Number.NaN,
       zeroBeyondShare: Number.NaN,
       zeroSlopeEPerH: Number.NaN,
+      noiseSdE: Number.NaN,
+      repeatLimitE: (ratioMpe * refLoadKg) / o.repeatRange / eKg,
       jumps: 0,
       events: {},
       late: 0,
@@ -505,6 +528,7 @@ export function createMarketEstimator(site: string, devices: readonly Device[], 
     diag.zeroMedianE = med / e;
     diag.zeroBeyondShare = beyond / kg.length;
     diag.zeroSlopeEPerH = sxx > 0 ? sxy / sxx / e : 0;
+    repeatability(t, kg, ts, mz, mt, sxx > 0 ? sxy / sxx : 0, out);
     // readings are multiples of e: compare in units of e with a rounding margin
     const medE = med / e;
     if (kg.length >= 3 && medE >= o.zeroOffsetE - 1e-6 && !t.zeroEpisode) {
@@ -522,6 +546,37 @@ export function createMarketEstimator(site: string, devices: readonly Device[], 
     } else if (medE < o.zeroOffsetE / 2) {
       // hysteresis: one sign per episode, re-armed once the zero is back under half the limit
       t.zeroEpisode = false;
+    }
+  }
+
+  /** One day's no-load indications into the repeatability pool (MarketOptions.repeatRange), and the sign when it is failed. */
+  function repeatability(t: ScaleTrack, kg: readonly number[], ts: readonly number[], mz: number, mt: number, slopePerH: number, out: SiteOutput): void {
+    if (kg.length < 3) return;
+    let rss = 0;
+    for (let i = 0; i < kg.length; i++) rss += ((kg[i] as number) - mz - (slopePerH * ((ts[i] as number) - mt)) / HOUR) ** 2;
+    t.zeroSum = o.varForget * t.zeroSum + rss;
+    t.zeroDof = o.varForget * t.zeroDof + (kg.length - 2);
+    const e = t.eKg;
+    const quant = (e * e) / 12;
+    const diag = t.diag;
+    diag.noiseSdE = Math.sqrt(Math.max(0, t.zeroSum / t.zeroDof - quant)) / e;
+    const limitE = diag.repeatLimitE;
+    // zeroSum / σ² ~ χ²(dof): σ² ≥ zeroSum / χ²(confidence; dof) with that confidence
+    const lowerE = Math.sqrt(Math.max(0, t.zeroSum / chisquareQuantile(o.repeatConfidence, t.zeroDof) - quant)) / e;
+    if (!t.repeatFailed && lowerE > limitE) {
+      t.repeatFailed = true;
+      const sd = diag.noiseSdE.toFixed(2);
+      const lim = limitE.toFixed(2);
+      out.nonconforming({
+        deviceId: t.id,
+        ts: ts[ts.length - 1] as number,
+        code: 'repeatability',
+        zh: `重复性不合格：示值随机误差标准差约 ${sd}e，超过参考载荷下最大允许误差所容许的 ${lim}e（OIML R 76-1 3.6.1）`,
+        en: `Fails repeatability: the indication's random error has an sd of about ${sd} e, beyond the ${lim} e the MPE at the reference load allows (OIML R 76-1, 3.6.1)`,
+        evidence: { noiseSdE: diag.noiseSdE, lowerSdE: lowerE, limitE, dof: t.zeroDof },
+      });
+    } else if (t.repeatFailed && diag.noiseSdE < limitE) {
+      t.repeatFailed = false; // re-armed once the scatter is back within the limit (a repaired scale)
     }
   }
 

@@ -50,9 +50,26 @@ export interface TamperSign {
   en: string;
 }
 
+/**
+ * A metrological requirement other than the error limit that the instrument's own data show it
+ * no longer meets — repeatability (OIML R 76-1, 3.6.1) — with the figures behind it. Grounds for
+ * replacement as an error beyond the MPE is.
+ */
+export interface Nonconformity {
+  deviceId: string;
+  /** ms, event time */
+  ts: number;
+  /** stable code, e.g. 'repeatability' */
+  code: string;
+  zh: string;
+  en: string;
+  evidence: Record<string, number>;
+}
+
 export interface SiteOutput {
   sample(s: ErrorSample): void;
   tamper(t: TamperSign): void;
+  nonconforming(n: Nonconformity): void;
 }
 
 /**

@@ -21,13 +21,15 @@ export interface DataQuality {
   quarantined: number;
 }
 
-export interface TamperEvidence {
+/** A sign seen in the instrument's data, in words: a tamper signature or a failed requirement (estimate/types.ts Nonconformity). */
+export interface SignEvidence {
   code: string;
   zh: string;
   en: string;
   /** ms */
   at: number;
 }
+export type TamperEvidence = SignEvidence;
 
 export interface GradePolicy {
   /** P(|error| > MPE) at or above which replacement is ordered */
@@ -85,7 +87,7 @@ const days = (ms: number) => Math.max(0, Math.round(ms / 86_400_000));
 export interface Evaluation {
   grade: Grade;
   reasons: Reason[];
-  /** the replacement rule fired: P(out) ≥ replaceP or a tamper signature */
+  /** the replacement rule fired: P(out) ≥ replaceP, a tamper signature or a failed requirement */
   replace: boolean;
 }
 
@@ -106,7 +108,7 @@ export function trendIsReal(m: Pick<InstrumentMonitor, 'trend' | 'sd'>): boolean
  * Grades one instrument. `outRun` is how many consecutive estimates met the replacement
  * probability: the rule needs `policy.persist` of them and `policy.minEstimates` estimates in all.
  */
-export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: readonly TamperEvidence[], policy: GradePolicy = GRADE_POLICY, outRun = Infinity): Evaluation {
+export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: readonly TamperEvidence[], policy: GradePolicy = GRADE_POLICY, outRun = Infinity, failed: readonly SignEvidence[] = []): Evaluation {
   const reasons: Reason[] = [];
   let grade = 'A' as Grade;
   const raise = (g: Grade) => {
@@ -118,6 +120,10 @@ export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: rea
   if (tamper.length > 0) {
     raise('D');
     for (const t of tamper) reasons.push({ code: t.code, zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` });
+  }
+  if (failed.length > 0) {
+    raise('D');
+    for (const f of failed) reasons.push({ code: f.code, zh: f.zh, en: f.en });
   }
   if (known && meetsReplacement(m, outRun, policy)) {
     raise('D');

@@ -14,8 +14,8 @@ export interface ReplacementOrder {
   site: string;
   /** ms, event time of the evidence */
   issuedAt: number;
-  /** 'inaccuracy' (P(|error| > MPE) ≥ threshold) or 'tamper' */
-  basis: 'inaccuracy' | 'tamper';
+  /** 'inaccuracy' (P(|error| > MPE) ≥ threshold), 'tamper', or 'nonconformity' (a failed requirement such as repeatability) */
+  basis: 'inaccuracy' | 'tamper' | 'nonconformity';
   status: 'open' | 'done' | 'cancelled';
   reasons: Reason[];
   evidence: Record<string, unknown>;

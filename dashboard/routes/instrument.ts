@@ -43,7 +43,7 @@ export const instrumentRoutes: FastifyPluginAsyncZod<InstrumentDeps> = async (ap
       const st = analytics.state(device.id);
       const alerts = analytics.alerts.list({ deviceId: device.id, limit: 50 }).items.map(alertItem);
       const open = analytics.orders.list({ deviceId: device.id, status: 'open', limit: 1 }).items[0] ?? null;
-      if (!st) return { device, analysed: false, grade: null, reasons: [], estimate: null, trend: null, change: null, verified: null, silent: false, tamper: [], alerts, order: open };
+      if (!st) return { device, analysed: false, grade: null, reasons: [], estimate: null, trend: null, change: null, verified: null, silent: false, tamper: [], failed: [], alerts, order: open };
       return {
         device,
         analysed: true,
@@ -56,6 +56,7 @@ export const instrumentRoutes: FastifyPluginAsyncZod<InstrumentDeps> = async (ap
         verified: st.verified,
         silent: st.silent,
         tamper: st.tamper,
+        failed: st.failed,
         alerts,
         order: open,
       };

@@ -8,7 +8,7 @@ import { HOUR_MS, localDay, localHour } from '../time.js';
 /** kg, reference masses of the check weights inspectors and stallholders use */
 const CHECK_MASSES_KG = [2, 5, 10, 20] as const;
 /** kg, 1σ indication noise before rounding to e: a fifth of a scale interval */
-const SCALE_NOISE_KG = 0.2 * SCALE_E_KG;
+export const SCALE_NOISE_KG = 0.2 * SCALE_E_KG;
 /** kg, 1σ residual zero after the morning zero-setting */
 const MORNING_ZERO_KG = 0.2 * SCALE_E_KG;
 /** per open hour: chance of a tare, an unstable weighing or a reboot being reported */

@@ -42,6 +42,16 @@ describe('state evaluation', () => {
     expect(noise.grade).toBe('A');
   });
 
+  it('grades an instrument that fails a requirement D, with the requirement as the reason, whatever its error', () => {
+    const m = monitorWith(Array.from({ length: 20 }, () => [0.1, 0.1] as [number, number]));
+    const failed = [{ code: 'repeatability', zh: '重复性不合格', en: 'Fails repeatability', at: 19 * DAY }];
+    const ev = evaluate(m, calm, [], undefined, Infinity, failed);
+    expect(ev.grade).toBe('D');
+    expect(ev.replace).toBe(true);
+    expect(ev.reasons.map((r) => r.code)).toEqual(['repeatability']);
+    expect(evaluate(m, calm, []).grade).toBe('A');
+  });
+
   it('grades a healthy instrument A and says why in both languages', () => {
     const ev = evaluate(monitorWith(Array.from({ length: 20 }, () => [0.1, 0.1] as [number, number])), calm, []);
     expect(ev.grade).toBe('A');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMarketEstimator, type MarketEstimator } from '../../analytics/estimate/market.js';
 import { Check, CHECK_OK, fitDay, scaleRatioMpe, scaleReferenceLoadKg } from '../../analytics/estimate/market-day.js';
-import type { ErrorSample, TamperSign } from '../../analytics/estimate/types.js';
+import type { ErrorSample, Nonconformity, TamperSign } from '../../analytics/estimate/types.js';
 import { buildFleet, type Fleet, type SimDevice } from '../../devices-sim/fleet.js';
 import { simulate } from '../../devices-sim/generator.js';
 import type { ScenarioInput } from '../../devices-sim/scenario.js';
@@ -47,6 +47,7 @@ interface Run {
   signs: TamperSign[];
   /** ms, arrival-clock time at which each sign was emitted (same order as signs) */
   signEmittedAt: number[];
+  failures: Nonconformity[];
 }
 
 /**
@@ -74,8 +75,9 @@ function run(opts: { jitterMs?: number; seed?: number; mutate?: (a: Accepted, d:
   const samples: ErrorSample[] = [];
   const signs: TamperSign[] = [];
   const signEmittedAt: number[] = [];
+  const failures: Nonconformity[] = [];
   let clock = fleet.startMs;
-  const out = { sample: (s: ErrorSample) => samples.push(s), tamper: (t: TamperSign) => (signs.push(t), signEmittedAt.push(clock)) };
+  const out = { sample: (s: ErrorSample) => samples.push(s), tamper: (t: TamperSign) => (signs.push(t), signEmittedAt.push(clock)), nonconforming: (n: Nonconformity) => failures.push(n) };
   let nextFlush = fleet.startMs + HOUR;
   for (const { at, a } of queue) {
     while (at >= nextFlush) {
@@ -87,7 +89,7 @@ function run(opts: { jitterMs?: number; seed?: number; mutate?: (a: Accepted, d:
   }
   clock = nextFlush;
   for (const e of estimators.values()) e.flush(out);
-  return { fleet, estimators, samples, signs, signEmittedAt };
+  return { fleet, estimators, samples, signs, signEmittedAt, failures };
 }
 
 const scales = (f: Fleet) => f.markets.flatMap((m) => m.scales);
@@ -152,6 +154,28 @@ describe('market estimator on a simulated fleet', () => {
     const after = samples.filter((s) => s.deviceId === d.id && s.ts > start + DAY);
     expect(after.length).toBeGreaterThan(5);
     for (const s of after) expect(s.error).toBeCloseTo(d.error.errorAt(s.ts), 2);
+  });
+
+  it('finds the noisy scale non-repeatable within days of the onset, reads its noise, and fails no other scale', () => {
+    const noisy = all.filter((d) => faultOf(d, 'noise'));
+    expect(noisy.length).toBe(1);
+    const d = noisy[0] as SimDevice;
+    const f = faultOf(d, 'noise')!;
+    expect(base.failures.map((n) => [n.deviceId, n.code])).toEqual([[d.id, 'repeatability']]);
+    const n = base.failures[0] as Nonconformity;
+    expect(n.ts).toBeGreaterThanOrEqual(f.startMs);
+    expect(n.ts - f.startMs).toBeLessThan(4 * DAY);
+    expect(n.evidence['lowerSdE']).toBeGreaterThan(n.evidence['limitE'] as number);
+    expect(n.en).toMatch(/repeatability/);
+    // the noise read back: 0.2 e × the fault's factor (quantisation taken out), and 0.2 e on a healthy scale
+    const est = base.estimators.get(d.site) as MarketEstimator;
+    expect(est.inspect(d.id)!.noiseSdE).toBeCloseTo(0.2 * (f.noiseFactor as number), 0);
+    expect(Math.abs(est.inspect(d.id)!.noiseSdE / (0.2 * (f.noiseFactor as number)) - 1)).toBeLessThan(0.2);
+    const healthy = all.find((x) => x.error.faults.length === 0 && x.site === d.site) as SimDevice;
+    const h = est.inspect(healthy.id)!;
+    expect(h.noiseSdE).toBeLessThan(0.3);
+    // 2 e at 20 kg over 3.31: the limit the healthy scale stays well inside
+    expect(h.repeatLimitE).toBeCloseTo(2 / 3.31, 6);
   });
 
   it('shows a drift as a rising series at the true rate', () => {

@@ -4,7 +4,7 @@ import { toAccepted } from '../../devices-sim/accepted.js';
 import type { ScenarioInput } from '../../devices-sim/scenario.js';
 import type { Accepted } from '../../ingest/readings.js';
 import type { Device } from '../../registry/registry.js';
-import type { ErrorSample, SiteEstimator, TamperSign } from '../../analytics/estimate/types.js';
+import type { ErrorSample, Nonconformity, SiteEstimator, TamperSign } from '../../analytics/estimate/types.js';
 
 /** ms */
 export const DAY = 86_400_000;
@@ -32,6 +32,7 @@ export interface Run {
   estimators: Map<string, SiteEstimator>;
   samples: ErrorSample[];
   signs: TamperSign[];
+  failures: Nonconformity[];
 }
 
 /**
@@ -46,7 +47,8 @@ export function runStations(scenario: ScenarioInput, make: (site: string, device
   for (const st of fleet.stations) estimators.set(st.site, make(st.site, devices));
   const samples: ErrorSample[] = [];
   const signs: TamperSign[] = [];
-  const out = { sample: (s: ErrorSample) => samples.push(s), tamper: (t: TamperSign) => signs.push(t) };
+  const failures: Nonconformity[] = [];
+  const out = { sample: (s: ErrorSample) => samples.push(s), tamper: (t: TamperSign) => signs.push(t), nonconforming: (n: Nonconformity) => failures.push(n) };
   const held = new Map<SimDevice, Accepted[]>();
   let nextFlush = fleet.startMs + HOUR;
   const flushAll = () => {
@@ -75,5 +77,5 @@ export function runStations(scenario: ScenarioInput, make: (site: string, device
     est.add(a);
   });
   flushAll();
-  return { fleet, estimators, samples, signs };
+  return { fleet, estimators, samples, signs, failures };
 }

@@ -85,6 +85,20 @@ describe('driftwatch eval', () => {
     expect(r.falseReplacements).toBe(plain.falseReplacements + 1);
   });
 
+  it('counts a scale too noisy to repeat within its MPE as out of tolerance, and orders it replaced for that, not as a false order', () => {
+    const scenario = { ...SMALL_EVAL, faults: [...(SMALL_EVAL.faults ?? []), { kind: 'scale' as const, type: 'noise' as const, count: 1, startDay: [10, 20] as [number, number] }] };
+    const outcome = evaluateSites(scenario, { nowMs: NOW });
+    const r = scoreEvaluation(scenario, NOW, [outcome], process.hrtime.bigint());
+    const noisy = Object.entries(r.outOfToleranceDevices).filter(([, d]) => d.faults.startsWith('noise'));
+    expect(noisy.length).toBe(1);
+    expect(new Map(outcome.orderBasis).get(noisy[0]![0])).toBe('nonconformity:repeatability');
+    // flagged within days of the onset, from the scatter of its no-load indications
+    expect(noisy[0]![1].delayDays!).toBeGreaterThanOrEqual(0);
+    expect(noisy[0]![1].delayDays!).toBeLessThan(4);
+    expect(r.falseReplacements).toBe(0);
+    expect(r.recall).toBe(1);
+  });
+
   it('scores shards of sites evaluated apart exactly as the whole fleet in one run', () => {
     const whole = runEvaluation(SMALL_EVAL, { nowMs: NOW });
     const shards = shardSites(siteCosts(SMALL_EVAL, NOW), 3);
