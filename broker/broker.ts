@@ -10,7 +10,7 @@ import { BrokerErrors } from './errors.js';
 import { guardFrameSize, type FrameGuard } from './frame-guard.js';
 import { ServiceAccounts, type DeviceAuthenticator, type Identity, type ServiceAccount } from './identity.js';
 import { Inflight } from './inflight.js';
-import { addressKey, connectionCap } from '../lib/remote-address.js';
+import { connectionCap } from '../lib/remote-address.js';
 import { StatsCounter, type BrokerStats } from './stats.js';
 import { createAuthenticate } from './hooks/authenticate.js';
 import { createAuthorizePublish } from './hooks/authorize-publish.js';
@@ -214,8 +214,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       return;
     }
     const peer = remoteAddress ?? (stream instanceof Socket ? stream.remoteAddress : undefined);
-    const address = addressKey(peer);
-    const release = perAddress.admit(peer);
+    const { address, release } = perAddress.admit(peer);
     if (release === null) {
       stats.connectsRefused++;
       stats.addressRefused++;

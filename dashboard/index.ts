@@ -34,7 +34,7 @@ export function createDashboard(opts: DashboardOptions): Dashboard {
       server.maxConnections = opts.maxConnections ?? 2048;
       const cap = connectionCap(opts.maxConnectionsPerIp ?? 64, opts.loopbackExempt ?? true);
       server.on('connection', (socket) => {
-        const release = cap.admit(socket.remoteAddress);
+        const { release } = cap.admit(socket.remoteAddress);
         if (release === null) socket.destroy();
         else socket.once('close', release);
       });

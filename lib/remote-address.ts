@@ -36,29 +36,40 @@ export function isLoopback(address: string | undefined): boolean {
   return /^127\./.test(a) || /^::ffff:127\./.test(a) || a === '::1';
 }
 
+/** What connectionCap's `admit` decided for one connection. */
+export interface Admission {
+  /** the key the connection counts against (addressKey), computed once here for the caller's log lines too */
+  address: string | undefined;
+  /** to call when the connection closes; null when its address is at the cap */
+  release: (() => void) | null;
+}
+
 /**
  * Open connections counted per address (addressKey: an IPv6 /64 as one) against a cap, for the
- * MQTT and HTTP listeners alike. `admit` counts a connection and returns the function to call when
- * it closes, or null when its address is at the cap. A peer with no address, a loopback peer
- * (when `loopbackExempt`) and any peer under a cap of 0 pass uncounted.
+ * MQTT and HTTP listeners alike. `admit` counts a connection and returns its address key with the
+ * function to call when it closes, or with null when its address is at the cap. A peer with no
+ * address, a loopback peer (when `loopbackExempt`) and any peer under a cap of 0 pass uncounted.
  */
-export function connectionCap(max: number, loopbackExempt: boolean): { admit(peer: string | undefined): (() => void) | null } {
+export function connectionCap(max: number, loopbackExempt: boolean): { admit(peer: string | undefined): Admission } {
   const open = new Map<string, number>();
   const free = () => {};
   return {
     admit(peer) {
       const key = addressKey(peer);
-      if (key === undefined || max <= 0 || (loopbackExempt && isLoopback(peer))) return free;
+      if (key === undefined || max <= 0 || (loopbackExempt && isLoopback(peer))) return { address: key, release: free };
       const n = open.get(key) ?? 0;
-      if (n >= max) return null;
+      if (n >= max) return { address: key, release: null };
       open.set(key, n + 1);
       let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        const left = (open.get(key) ?? 1) - 1;
-        if (left > 0) open.set(key, left);
-        else open.delete(key);
+      return {
+        address: key,
+        release: () => {
+          if (released) return;
+          released = true;
+          const left = (open.get(key) ?? 1) - 1;
+          if (left > 0) open.set(key, left);
+          else open.delete(key);
+        },
       };
     },
   };

@@ -33,21 +33,29 @@ describe('isLoopback', () => {
 describe('connectionCap', () => {
   it('counts per address, refuses beyond the cap, frees a slot once, and lets loopback and unknown peers pass uncounted', () => {
     const cap = connectionCap(2, true);
-    const a = cap.admit('192.0.2.7');
-    const b = cap.admit('192.0.2.7');
-    expect(cap.admit('192.0.2.7')).toBeNull();
+    const a = cap.admit('192.0.2.7').release;
+    const b = cap.admit('192.0.2.7').release;
+    expect(cap.admit('192.0.2.7').release).toBeNull();
     // another address has its own count
-    expect(cap.admit('198.51.100.1')).not.toBeNull();
+    expect(cap.admit('198.51.100.1').release).not.toBeNull();
     a?.();
     a?.();
-    expect(cap.admit('192.0.2.7')).not.toBeNull();
-    expect(cap.admit('192.0.2.7')).toBeNull();
+    expect(cap.admit('192.0.2.7').release).not.toBeNull();
+    expect(cap.admit('192.0.2.7').release).toBeNull();
     b?.();
-    for (let i = 0; i < 5; i++) expect(cap.admit('127.0.0.1')).not.toBeNull();
-    expect(cap.admit(undefined)).not.toBeNull();
+    for (let i = 0; i < 5; i++) expect(cap.admit('127.0.0.1').release).not.toBeNull();
+    expect(cap.admit(undefined).release).not.toBeNull();
     const strict = connectionCap(1, false);
-    expect(strict.admit('127.0.0.1')).not.toBeNull();
-    expect(strict.admit('127.0.0.1')).toBeNull();
-    expect(connectionCap(0, false).admit('192.0.2.7')).not.toBeNull();
+    expect(strict.admit('127.0.0.1').release).not.toBeNull();
+    expect(strict.admit('127.0.0.1').release).toBeNull();
+    expect(connectionCap(0, false).admit('192.0.2.7').release).not.toBeNull();
+  });
+
+  it('returns the address key the connection counts against, admitted, refused or exempt', () => {
+    const cap = connectionCap(1, true);
+    expect(cap.admit('2001:db8:0:1::5').address).toBe('2001:db8:0:1::/64');
+    expect(cap.admit('2001:db8:0:1::6')).toEqual({ address: '2001:db8:0:1::/64', release: null });
+    expect(cap.admit('::ffff:127.0.0.1').address).toBe('127.0.0.1');
+    expect(cap.admit(undefined).address).toBeUndefined();
   });
 });
