@@ -138,7 +138,7 @@ users
     const { newSecret } = await import('../registry/secrets.js');
     await withRegistry(loadConfig().DATA_DIR, async (registry) => {
       const password = newSecret();
-      const user = registry.addUser({ username: o.username, role: o.role, regions: o.regions ? o.regions.split(',') : [], password });
+      const user = await registry.addUser({ username: o.username, role: o.role, regions: o.regions ? o.regions.split(',') : [], password });
       print({ ...user, password });
     });
   });

@@ -23,10 +23,10 @@ import { startDemoFleet } from './demo.js';
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** On first start: an admin with a random password, written where only the operator reads it. */
-function ensureAdmin(registry: ReturnType<typeof openRegistry>['registry'], dataDir: string, log: Logger): void {
+async function ensureAdmin(registry: ReturnType<typeof openRegistry>['registry'], dataDir: string, log: Logger): Promise<void> {
   if (registry.userCount() > 0) return;
   const password = randomBytes(18).toString('base64url');
-  registry.addUser({ username: 'admin', password, role: 'admin', regions: [] });
+  await registry.addUser({ username: 'admin', password, role: 'admin', regions: [] });
   const file = resolve(dataDir, 'initial-admin-password');
   writeFileSync(file, `${password}\n`, { mode: 0o600 });
   log.warn({ file }, 'created user "admin"; its initial password is in this file');
@@ -81,7 +81,7 @@ export async function runPlatform(cfg: Config): Promise<void> {
   const log = createLogger(cfg.LOG_LEVEL);
   const started = Date.now();
   const reg = openRegistry(cfg.DATA_DIR);
-  ensureAdmin(reg.registry, cfg.DATA_DIR, log);
+  await ensureAdmin(reg.registry, cfg.DATA_DIR, log);
 
   // The demo replays the past up to now at SIM_SPEED; the platform shares its clock, so
   // receive times and the future-timestamp check are in the same simulated time as the fleet.

@@ -246,12 +246,16 @@ export class Registry {
 
   // ---- users and sessions
 
-  addUser(input: unknown): User {
+  /** Validates and stores a new user; the password is hashed off the event loop, as setPassword does. */
+  async addUser(input: unknown): Promise<User> {
     const parsed = UserInput.safeParse(input);
     if (!parsed.success) throw RegistryErrors.make('REG_USER_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const u = parsed.data;
+    const hash = await hashSecretAsync(u.password, PASSWORD_COST);
+    // checked after the hash, in the same turn as the insert: an add of the same name that lands
+    // while the hash runs is then a REG_USER_EXISTS, not a primary key violation
     if (this.#st.getUser.get(u.username)) throw RegistryErrors.make('REG_USER_EXISTS', u.username);
-    this.#st.insertUser.run(u.username, hashSecret(u.password, PASSWORD_COST), u.role, JSON.stringify(u.regions), u.displayName ?? null, this.#now());
+    this.#st.insertUser.run(u.username, hash, u.role, JSON.stringify(u.regions), u.displayName ?? null, this.#now());
     return { username: u.username, role: u.role, regions: u.regions, displayName: u.displayName ?? null };
   }
 

@@ -15,7 +15,7 @@ export const userRoutes: FastifyPluginAsyncZod<UsersDeps> = async (app, { regist
     '/api/users',
     { config: { roles: ['admin'] }, schema: { tags: ['users'], summary: 'create a user with a role and a region scope', body: UserBody } },
     async (request, reply) => {
-      const user = registry.addUser(request.body);
+      const user = await registry.addUser(request.body);
       const by = userOf(request).username;
       audit.record({ actor: by, action: 'user_add', target: `user:${user.username}`, ip: request.ip, detail: `${user.role} ${user.regions.join(',') || 'all'}` });
       request.log.info({ username: user.username, role: user.role, by }, 'user added');

@@ -33,9 +33,9 @@ export async function makeFixture(
   const clock = new ManualClock(T0);
   const registry = new Registry(db, () => clock.now());
   const store = SqliteTelemetryStore.open({ db });
-  registry.addUser({ username: 'admin', password: PASSWORD, role: 'admin' });
-  registry.addUser({ username: 'reg-sh', password: PASSWORD, role: 'regulator', regions: ['SH'] });
-  registry.addUser({ username: 'insp-js', password: PASSWORD, role: 'inspector', regions: ['JS'] });
+  await registry.addUser({ username: 'admin', password: PASSWORD, role: 'admin' });
+  await registry.addUser({ username: 'reg-sh', password: PASSWORD, role: 'regulator', regions: ['SH'] });
+  await registry.addUser({ username: 'insp-js', password: PASSWORD, role: 'inspector', regions: ['JS'] });
   const base = { kind: 'meter', model: 'DDZY-1', accuracyClass: 'B', site: 'area-1', installDate: '2023-05-01' } as const;
   registry.addDevice({ ...base, id: 'm-sh-1', region: 'SH' });
   registry.addDevice({ ...base, id: 'm-sh-2', region: 'SH', site: 'area-2' });

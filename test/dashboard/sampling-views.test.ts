@@ -14,10 +14,10 @@ beforeAll(async () => {
   sampling = createSampling({ db: f.db, clock: f.clock, devices: () => f.registry.allDevices(), device: (id) => f.registry.getDevice(id) });
   sampling.start();
   void f.dashboard.app.register(samplingRoutes, { sampling });
-  f.registry.addUser({ username: 'insp-v', password: PASSWORD, role: 'inspector', regions: ['SH'] });
+  await f.registry.addUser({ username: 'insp-v', password: PASSWORD, role: 'inspector', regions: ['SH'] });
   const s = await f.registry.login('insp-v', PASSWORD);
   inspSh = { authorization: `Bearer ${s?.token ?? ''}` };
-  f.registry.addUser({ username: 'reg-js-v', password: PASSWORD, role: 'regulator', regions: ['JS'] });
+  await f.registry.addUser({ username: 'reg-js-v', password: PASSWORD, role: 'regulator', regions: ['JS'] });
   regJs = { authorization: `Bearer ${(await f.registry.login('reg-js-v', PASSWORD))?.token ?? ''}` };
 });
 afterAll(async () => f.close());

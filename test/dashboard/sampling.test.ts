@@ -12,7 +12,7 @@ beforeAll(async () => {
   sampling.start();
   // the composition root registers the plugin in buildApp; here it is added before the first request
   void f.dashboard.app.register(samplingRoutes, { sampling });
-  f.registry.addUser({ username: 'insp-sh', password: PASSWORD, role: 'inspector', regions: ['SH'] });
+  await f.registry.addUser({ username: 'insp-sh', password: PASSWORD, role: 'inspector', regions: ['SH'] });
   const s = await f.registry.login('insp-sh', PASSWORD);
   inspSh = { authorization: `Bearer ${s?.token ?? ''}` };
 });

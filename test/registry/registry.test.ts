@@ -63,7 +63,7 @@ describe('Registry', () => {
   it('logs users in with sessions that expire', async () => {
     let now = 1_700_000_000_000;
     const reg = new Registry(openDb(':memory:'), () => now);
-    reg.addUser({ username: 'insp-sh', password: 'correct horse battery', role: 'inspector', regions: ['SH'] });
+    await reg.addUser({ username: 'insp-sh', password: 'correct horse battery', role: 'inspector', regions: ['SH'] });
     expect(await reg.login('insp-sh', 'wrong password!')).toBeNull();
     expect(await reg.login('nobody', 'correct horse battery')).toBeNull();
     const s = await reg.login('insp-sh', 'correct horse battery', 60_000);
@@ -71,6 +71,16 @@ describe('Registry', () => {
     expect(reg.sessionUser(s!.token)?.username).toBe('insp-sh');
     now += 61_000;
     expect(reg.sessionUser(s!.token)).toBeNull();
+  });
+
+  it('rejects invalid and duplicate users with codes, a duplicate also when both adds hash at once', async () => {
+    const reg = new Registry(openDb(':memory:'));
+    const user = { username: 'insp', password: 'correct horse battery', role: 'inspector', regions: ['SH'] };
+    await expect(reg.addUser({ ...user, password: 'short' })).rejects.toMatchObject({ code: 'REG_USER_INVALID', status: 400 });
+    const both = await Promise.allSettled([reg.addUser(user), reg.addUser(user)]);
+    expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(both.find((r) => r.status === 'rejected')?.reason).toMatchObject({ code: 'REG_USER_EXISTS', status: 409 });
+    expect(await reg.login('insp', 'correct horse battery')).not.toBeNull();
   });
 });
 
@@ -91,7 +101,7 @@ describe('revocation is not outraced, and another process is seen', () => {
 
   it('a login whose password check runs while the password is reset leaves no session open', async () => {
     const reg = new Registry(openDb(':memory:'));
-    reg.addUser({ username: 'insp', password: 'the old password', role: 'inspector', regions: ['SH'] });
+    await reg.addUser({ username: 'insp', password: 'the old password', role: 'inspector', regions: ['SH'] });
     // both hash off the event loop: the login is refused if the new password is stored before its
     // check ends, or its session is ended by the reset if it ends first
     const pending = reg.login('insp', 'the old password');
@@ -120,7 +130,7 @@ describe('a registry made before users could be disabled', () => {
     const db = openDb(':memory:');
     db.exec(`CREATE TABLE users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, regions TEXT NOT NULL, display_name TEXT, created_at INTEGER NOT NULL)`);
     const old = new Registry(db);
-    old.addUser({ username: 'insp', password: 'an old password', role: 'inspector', regions: ['SH'] });
+    await old.addUser({ username: 'insp', password: 'an old password', role: 'inspector', regions: ['SH'] });
     expect(await old.login('insp', 'an old password')).not.toBeNull();
     old.setUserDisabled('insp', true);
     expect(await old.login('insp', 'an old password')).toBeNull();
