@@ -96,6 +96,12 @@ function toDevice(r: DeviceRow): Device {
   };
 }
 
+/** The columns of a user's row that a password check reads. */
+interface UserSecretRow {
+  password_hash: string;
+  disabled: number;
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
 /**
@@ -281,22 +287,28 @@ export class Registry {
     return r ? { username: r.username, role: r.role, regions: JSON.parse(r.regions) as Region[], displayName: r.display_name, disabled: r.disabled === 1 } : null;
   }
 
+  /**
+   * The user's row when the password matches and the user is enabled, else null. An unknown user
+   * is checked against a dummy hash so timing does not reveal which names exist.
+   */
+  async #passwordMatches(username: string, password: string): Promise<UserSecretRow | null> {
+    const row = this.#st.getUser.get(username) as UserSecretRow | undefined;
+    const ok = await verifySecret(password, row?.password_hash ?? dummyFor(PASSWORD_COST));
+    return ok && row !== undefined && row.disabled === 0 ? row : null;
+  }
+
   /** Checks a user's current password (for a change of one's own password) without opening a session. */
   async checkPassword(username: string, password: string): Promise<boolean> {
-    const row = this.#st.getUser.get(username) as { password_hash: string; disabled: number } | undefined;
-    const ok = await verifySecret(password, row?.password_hash ?? dummyFor(PASSWORD_COST));
-    return ok && row !== undefined && row.disabled === 0;
+    return (await this.#passwordMatches(username, password)) !== null;
   }
 
   /** Verifies a password and opens a session; resolves to a bearer token, or null. */
   async login(username: string, password: string, ttlMs = 12 * 3600_000): Promise<{ token: string; user: User } | null> {
-    const row = this.#st.getUser.get(username) as { password_hash: string; disabled: number } | undefined;
-    // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
-    const ok = await verifySecret(password, row?.password_hash ?? dummyFor(PASSWORD_COST));
-    if (!row || !ok || row.disabled === 1) return null;
+    const row = await this.#passwordMatches(username, password);
+    if (!row) return null;
     // read again after the check: a password reset or a disabling that landed while it ran (and
     // ended the user's sessions) must not be followed by a new session on the old password
-    const now = this.#st.getUser.get(username) as { password_hash: string; disabled: number } | undefined;
+    const now = this.#st.getUser.get(username) as UserSecretRow | undefined;
     if (!now || now.password_hash !== row.password_hash || now.disabled === 1) return null;
     const token = randomBytes(32).toString('base64url');
     this.#st.purgeSessions.run(this.#now());

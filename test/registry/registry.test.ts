@@ -82,6 +82,17 @@ describe('Registry', () => {
     expect(both.find((r) => r.status === 'rejected')?.reason).toMatchObject({ code: 'REG_USER_EXISTS', status: 409 });
     expect(await reg.login('insp', 'correct horse battery')).not.toBeNull();
   });
+
+  it('checks a password as login does: a wrong password, an unknown user and a disabled one fail alike', async () => {
+    const reg = new Registry(openDb(':memory:'));
+    await reg.addUser({ username: 'insp', password: 'correct horse battery', role: 'inspector', regions: ['SH'] });
+    expect(await reg.checkPassword('insp', 'correct horse battery')).toBe(true);
+    expect(await reg.checkPassword('insp', 'wrong password!')).toBe(false);
+    expect(await reg.checkPassword('nobody', 'correct horse battery')).toBe(false);
+    reg.setUserDisabled('insp', true);
+    expect(await reg.checkPassword('insp', 'correct horse battery')).toBe(false);
+    expect(await reg.login('insp', 'correct horse battery')).toBeNull();
+  });
 });
 
 describe('revocation is not outraced, and another process is seen', () => {
