@@ -53,7 +53,20 @@ export interface BrokerLimits {
   maxConnections: number;
   /**
    * device secret checks (scrypt) running at once; a CONNECT beyond it is answered CONNACK 3
-   * (server unavailable) and the device reconnects with its backoff
+   * (server unavailable) and the device reconnects with its backoff.
+   *
+   * The dashboard's password checks (LoginLimitOptions.maxConcurrent, 4 by default) run on the
+   * same libuv thread pool under a limit of their own, on purpose, not one shared count:
+   * - each reserves its side a share: with one count, a CONNECT flood of unknown ids (each costs a
+   *   check, so timing tells nothing) would answer every login 503, and a login spray from many
+   *   addresses would answer every device CONNACK 3;
+   * - the costs differ 32-fold (N = 2^15 against 2^10, registry/secrets.ts): one count sized to
+   *   the thread pool would refuse most of a fleet's reconnect storm, while one sized for devices
+   *   would let hundreds of password checks queue.
+   * What the two may queue together, counted in device checks, is this plus 32 times the login
+   * limit (256 + 128 by default, about 1.2 s of CPU at ~0.1 s a password check). Keep that sum
+   * at most about 1000 (some 3 s even on one core): a device waits 10 s for its CONNACK
+   * (devices-sim) and one that gives up reconnects into the same queue.
    */
   maxConcurrentAuth: number;
   /**

@@ -41,7 +41,12 @@ export interface LoginLimitOptions {
   maxFailures?: number;
   /** failed attempts allowed per IP, whatever the usernames, within one window */
   maxFailuresPerIp?: number;
-  /** password checks (scrypt, ~32 MB and ~0.2 s each) running at once; more are answered 503 at once */
+  /**
+   * password checks (scrypt, ~32 MB and ~0.2 s each) running at once; more are answered 503 at
+   * once. They share the thread pool with the broker's device secret checks, which keep a limit of
+   * their own (BrokerLimits.maxConcurrentAuth, broker/broker.ts: why two, and what 32 times this
+   * plus that may be at most).
+   */
   maxConcurrent?: number;
   /** ms */
   windowMs?: number;
