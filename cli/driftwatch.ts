@@ -196,14 +196,15 @@ program
   .option('--workers <n>', 'worker threads, each evaluating a share of the sites (default: the available cores)', parseCount)
   .option('--seed <n>', "replaces the scenario's seed: the same fleet and faults, drawn anew", int)
   .option('--step-cusum <h>', "decision limit of the area balance's per-meter step CUSUM (default 5), or 'off'", (v: string) => (v === 'off' ? Infinity : positive(v)))
-  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean; workers?: number; seed?: number; stepCusum?: number }) => {
+  .option('--loss-walk <q>', "process-noise variance per hour of the area balance's two loss terms (default 3e-9): how far they may wander", positive)
+  .action(async (o: { scenario: string; json?: boolean; quiet?: boolean; workers?: number; seed?: number; stepCusum?: number; lossWalk?: number }) => {
     const { runEvaluationParallel } = await import('../devices-sim/evaluate-parallel.js');
     const scenario = JSON.parse(readFileSync(o.scenario, 'utf8')) as Parameters<typeof runEvaluationParallel>[0];
     if (o.seed !== undefined) scenario.seed = o.seed;
     let shown = -1;
     const result = await runEvaluationParallel(scenario, {
       ...(o.workers ? { workers: o.workers } : {}),
-      ...(o.stepCusum !== undefined ? { area: { stepThreshold: o.stepCusum } } : {}),
+      area: { ...(o.stepCusum !== undefined ? { stepThreshold: o.stepCusum } : {}), ...(o.lossWalk !== undefined ? { qLoss: o.lossWalk } : {}) },
       onProgress: (f) => {
         const pct = Math.floor(f * 20) * 5;
         if (!o.quiet && pct !== shown && process.stderr.isTTY !== undefined) {
