@@ -299,8 +299,9 @@ export function createAnalytics(opts: AnalyticsOptions) {
    * Area coherence: one estimator disturbed (several faults interacting, a head-meter problem)
    * makes several of its instruments look out of tolerance at once, while real failures are rare
    * and independent. When `policy.coherenceCount` instruments of one site qualify for replacement
-   * on inaccuracy within `policy.coherenceWindowMs`, the site's inaccuracy orders are held for
-   * the same window and an on-site check is asked for instead; tamper orders are not held.
+   * on inaccuracy or a failed requirement (a market's vibration scatters every scale) within
+   * `policy.coherenceWindowMs`, the site's such orders are held for the same window and an
+   * on-site check is asked for instead; tamper orders are not held.
    */
   function siteHolds(site: Site, deviceId: string, at: number): boolean {
     if (at < site.heldUntil) return true;
@@ -319,7 +320,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
     st.evaluation = ev;
     const basis = st.tamper.length > 0 ? 'tamper' : st.failed.length > 0 ? 'nonconformity' : 'inaccuracy';
     const site = sites.get(st.device.site);
-    if (ev.replace && basis === 'inaccuracy' && !orders.hasOpen(st.device.id) && site && siteHolds(site, st.device.id, at)) {
+    if (ev.replace && basis !== 'tamper' && !orders.hasOpen(st.device.id) && site && siteHolds(site, st.device.id, at)) {
       ev.grade = 'C';
       ev.replace = false;
       ev.reasons.push({
@@ -378,7 +379,7 @@ export function createAnalytics(opts: AnalyticsOptions) {
         alerts.raise(subject(st), 'out_of_tolerance', s.ts,
           { zh: `超差概率 ${Math.round(p * 100)}%：误差 ${(s.error * 100).toFixed(2)}%，为${mpeShare(s.ratio, 'zh')}`, en: `Out of tolerance with probability ${Math.round(p * 100)}%: error ${(s.error * 100).toFixed(2)}%, ${mpeShare(s.ratio, 'en')}` },
           { ratio: s.ratio, sd: s.sd, pOut: p, error: s.error });
-      } else if (p < 0.5 && alerts.isActive(s.deviceId, 'out_of_tolerance') && ++st.calm >= 3) {
+      } else if (p < 0.5 && st.failed.length === 0 && alerts.isActive(s.deviceId, 'out_of_tolerance') && ++st.calm >= 3) {
         alerts.clear(s.deviceId, 'out_of_tolerance', s.ts); // hysteresis: three calm periods in a row
       }
       regrade(st, s.ts);
@@ -389,20 +390,24 @@ export function createAnalytics(opts: AnalyticsOptions) {
     },
     tamper(t: TamperSign): void {
       const st = instruments.get(t.deviceId);
-      if (!st) return;
-      if (st.tamper.length < 20) st.tamper.push({ code: t.code, zh: t.zh, en: t.en, at: t.ts });
-      if (!muted) alerts.raise(subject(st), 'tamper', t.ts, { zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` }, { code: t.code });
-      regrade(st, t.ts);
+      if (st) keepSign(st, st.tamper, { code: t.code, zh: t.zh, en: t.en, at: t.ts }, false, 'tamper', { zh: `篡改迹象：${t.zh}`, en: `Tamper sign: ${t.en}` }, { code: t.code });
     },
     nonconforming(n: Nonconformity): void {
       const st = instruments.get(n.deviceId);
-      if (!st) return;
-      if (st.failed.length < 20) st.failed.push({ code: n.code, zh: n.zh, en: n.en, at: n.ts });
-      // out of tolerance in the requirement's own terms: the alert a regulator follows, with the figures
-      if (!muted) alerts.raise(subject(st), 'out_of_tolerance', n.ts, { zh: n.zh, en: n.en }, { code: n.code, ...n.evidence });
-      regrade(st, n.ts);
+      // out of tolerance in the requirement's own terms: the alert a regulator follows, with the
+      // figures; a requirement failed again replaces its earlier figures rather than adding a reason
+      if (st) keepSign(st, st.failed, { code: n.code, zh: n.zh, en: n.en, at: n.ts }, true, 'out_of_tolerance', { zh: n.zh, en: n.en }, { code: n.code, ...n.evidence });
     },
   };
+
+  /** Keeps a sign with the instrument (at most 20; with `latest`, one per code), raises its alert and regrades. */
+  function keepSign(st: InstrumentState, list: SignEvidence[], e: SignEvidence, latest: boolean, type: AlertType, summary: { zh: string; en: string }, evidence: Record<string, unknown>): void {
+    const i = latest ? list.findIndex((x) => x.code === e.code) : -1;
+    if (i >= 0) list[i] = e;
+    else if (list.length < 20) list.push(e);
+    if (!muted) alerts.raise(subject(st), type, e.at, summary, evidence);
+    regrade(st, e.at);
+  }
 
   function quality(site: Site): void {
     const day = Math.floor(site.watermark / DAY);

@@ -3,7 +3,6 @@ import { relativeMpe } from '../analytics/mpe/mpe.js';
 import { createAreaEstimator } from '../analytics/estimate/area.js';
 import type { AreaBalanceOptions } from '../analytics/estimate/area-balance.js';
 import { scaleRatioMpe, scaleReferenceLoadKg } from '../analytics/estimate/market-day.js';
-import { MARKET_DEFAULTS } from '../analytics/estimate/market.js';
 import type { Accepted, AnyReading } from '../ingest/readings.js';
 import { ManualClock } from '../lib/clock.js';
 import { openDb } from '../lib/sqlite.js';
@@ -138,14 +137,21 @@ export function mpeOf(d: Pick<Device, 'kind' | 'accuracyClass' | 'params'>): num
 }
 
 /**
+ * OIML R 76-1, 3.6.1: several weighings of one load differ by no more than the MPE. The truth
+ * reads it as the range of three weighings within the MPE 19 times in 20, so a random error
+ * whose sd exceeds MPE / 3.314 (the 95 % point of the range of three normal values, in sd) fails.
+ */
+const RANGE_OF_THREE_95 = 3.314;
+
+/**
  * When a device is out of tolerance: its true error beyond the MPE, or — for a scale — its random
- * error beyond what repeatability allows at the reference load (OIML R 76-1, 3.6.1, read as the
- * analytics reads it: sd ≤ MPE / repeatRange), whichever comes first; null if neither.
+ * error beyond what repeatability allows at the reference load, whichever comes first; null if
+ * neither.
  */
 function outOfToleranceAt(truth: Truth, d: SimDevice, dev: Device, mpe: number, fromMs: number, toMs: number): number | null {
   const error = truth.crossingAt(d.id, mpe, fromMs, toMs, SCORE_STEP_MS);
   const refKg = d.kind === 'scale' ? scaleReferenceLoadKg(dev) : null;
-  const noise = refKg === null ? null : truth.randomErrorExceedsAt(d.id, (mpe * refKg) / MARKET_DEFAULTS.repeatRange, fromMs, toMs);
+  const noise = refKg === null ? null : truth.randomErrorExceedsAt(d.id, (mpe * refKg) / RANGE_OF_THREE_95, fromMs, toMs);
   if (error === null) return noise;
   return noise === null ? error : Math.min(error, noise);
 }

@@ -104,6 +104,8 @@ const TANK_DIAMETER_MM = 2_500;
 export const K_FACTOR = 100;
 /** e in kg and Max in kg of the simulated class III counter scales */
 export const SCALE_E_KG = 0.01;
+/** kg, 1σ of a sound scale's indication noise before rounding to e: a fifth of a scale interval (a noise fault multiplies it) */
+export const SCALE_NOISE_KG = 0.2 * SCALE_E_KG;
 export const SCALE_MAX_KG = 30;
 const SERVICE_YEARS = 8;
 /** healthy devices' base errors are drawn from N(0, (this × the nominal MPE)²) */

@@ -2,8 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Kind } from '../ingest/readings.js';
 import { SimErrors } from './errors.js';
 import type { FaultInfo } from './faults.js';
-import type { Fleet, SimDevice } from './fleet.js';
-import { SCALE_NOISE_KG } from './sites/market.js';
+import { SCALE_NOISE_KG, type Fleet, type SimDevice } from './fleet.js';
 import { DAY_MS, HOUR_MS } from './time.js';
 
 /** The MPE to judge a device's true error against, as a fraction (analytics supplies its table). */

@@ -60,13 +60,17 @@ export interface MarketOptions {
    * Repeatability (OIML R 76-1, 3.6.1): the results of several weighings of one load may differ
    * by no more than the MPE at that load. Read statistically: three weighings' range stays
    * within the MPE 19 times in 20, i.e. the random error's sd is at most MPE / repeatRange (3.31
-   * is the 95 % point of the range of three normal values, in sd). The sd is read from the scatter
-   * of the scale's no-load indications about the day's zero line, quantisation (e²/12) removed,
-   * pooled over days like the check variance; a scale is non-conforming once the lower
-   * repeatConfidence bound of that sd exceeds the limit at its reference load.
+   * is the 95 % point of the range of three normal values, in sd). The sd is read from the
+   * successive differences of the scale's no-load indications (which a slow zero drift barely
+   * moves; a difference far beyond the day's others, a re-zeroing or a pre-tare, is left out),
+   * quantisation (e²/12) removed, pooled over days with forgetting repeatForget; a scale is
+   * non-conforming once the lower repeatConfidence bound of that sd exceeds the limit at its
+   * reference load.
    */
   repeatRange: number;
   repeatConfidence: number;
+  /** per day, forgetting factor of the repeatability pool */
+  repeatForget: number;
 }
 
 export const MARKET_DEFAULTS: MarketOptions = {
@@ -95,6 +99,7 @@ export const MARKET_DEFAULTS: MarketOptions = {
   minPeers: 3,
   repeatRange: 3.31,
   repeatConfidence: 0.95,
+  repeatForget: 0.9,
 };
 
 /** What the estimator knows about one scale, for the dashboard and for tests. */
@@ -208,9 +213,14 @@ class ScaleTrack {
   lastCheck: Check | null = null;
   jump: Jump | null = null;
   zeroEpisode = false;
-  /** kg², pooled sum of squared no-load residuals about each day's zero line, and its degrees of freedom */
+  /**
+   * The repeatability pool, each day's terms weighted by repeatForget^age: kg², half the sum of
+   * squared successive no-load differences; the number of differences behind it, and the same
+   * with squared weights (for the pool's effective degrees of freedom)
+   */
   zeroSum = 0;
-  zeroDof = 0;
+  zeroN = 0;
+  zeroN2 = 0;
   repeatFailed = false;
   readonly diag: ScaleDiagnostics;
 
@@ -528,7 +538,6 @@ export function createMarketEstimator(site: string, devices: readonly Device[], 
     diag.zeroMedianE = med / e;
     diag.zeroBeyondShare = beyond / kg.length;
     diag.zeroSlopeEPerH = sxx > 0 ? sxy / sxx / e : 0;
-    repeatability(t, kg, ts, mz, mt, sxx > 0 ? sxy / sxx : 0, out);
     // readings are multiples of e: compare in units of e with a rounding margin
     const medE = med / e;
     if (kg.length >= 3 && medE >= o.zeroOffsetE - 1e-6 && !t.zeroEpisode) {
@@ -547,22 +556,43 @@ export function createMarketEstimator(site: string, devices: readonly Device[], 
       // hysteresis: one sign per episode, re-armed once the zero is back under half the limit
       t.zeroEpisode = false;
     }
+    // after the zero-offset sign: a scale both tampered with and scattering is ordered for the tamper
+    repeatability(t, kg, ts, out);
   }
 
   /** One day's no-load indications into the repeatability pool (MarketOptions.repeatRange), and the sign when it is failed. */
-  function repeatability(t: ScaleTrack, kg: readonly number[], ts: readonly number[], mz: number, mt: number, slopePerH: number, out: SiteOutput): void {
+  function repeatability(t: ScaleTrack, kg: readonly number[], ts: readonly number[], out: SiteOutput): void {
     if (kg.length < 3) return;
-    let rss = 0;
-    for (let i = 0; i < kg.length; i++) rss += ((kg[i] as number) - mz - (slopePerH * ((ts[i] as number) - mt)) / HOUR) ** 2;
-    t.zeroSum = o.varForget * t.zeroSum + rss;
-    t.zeroDof = o.varForget * t.zeroDof + (kg.length - 2);
     const e = t.eKg;
+    const diffs: number[] = [];
+    for (let i = 1; i < kg.length; i++) diffs.push((kg[i] as number) - (kg[i - 1] as number));
+    // a step of the zero (a re-zeroing, a pre-tare) is one difference far beyond the others: beyond
+    // five robust sd of the day's differences, and beyond 3 e, which a sound scale's rounding never makes
+    const cut = Math.max(5 * 1.4826 * median(diffs.map(Math.abs)), 3 * e);
+    let ss = 0;
+    let k = 0;
+    for (const d of diffs) {
+      if (Math.abs(d) > cut) continue;
+      ss += d * d;
+      k++;
+    }
+    if (k < 2) return;
+    // E[d²] = 2σ² for independent readings of sd σ; successive differences share readings, so
+    // half their sum of squares has the variance of a χ² with 2k/3 degrees of freedom scaled to
+    // mean kσ² (von Neumann). Pooled with forgetting, Satterthwaite's effective degrees of freedom
+    // are (2/3)·(Σw·k)² / Σw²·k.
+    const f = o.repeatForget;
+    t.zeroSum = f * t.zeroSum + ss / 2;
+    t.zeroN = f * t.zeroN + k;
+    t.zeroN2 = f * f * t.zeroN2 + k;
+    const dof = ((2 / 3) * t.zeroN * t.zeroN) / t.zeroN2;
     const quant = (e * e) / 12;
     const diag = t.diag;
-    diag.noiseSdE = Math.sqrt(Math.max(0, t.zeroSum / t.zeroDof - quant)) / e;
+    const variance = t.zeroSum / t.zeroN;
+    diag.noiseSdE = Math.sqrt(Math.max(0, variance - quant)) / e;
     const limitE = diag.repeatLimitE;
-    // zeroSum / σ² ~ χ²(dof): σ² ≥ zeroSum / χ²(confidence; dof) with that confidence
-    const lowerE = Math.sqrt(Math.max(0, t.zeroSum / chisquareQuantile(o.repeatConfidence, t.zeroDof) - quant)) / e;
+    // variance·dof / σ² ~ χ²(dof): σ² ≥ variance·dof / χ²(confidence; dof) with that confidence
+    const lowerE = Math.sqrt(Math.max(0, (variance * dof) / chisquareQuantile(o.repeatConfidence, dof) - quant)) / e;
     if (!t.repeatFailed && lowerE > limitE) {
       t.repeatFailed = true;
       const sd = diag.noiseSdE.toFixed(2);
@@ -573,7 +603,7 @@ export function createMarketEstimator(site: string, devices: readonly Device[], 
         code: 'repeatability',
         zh: `重复性不合格：示值随机误差标准差约 ${sd}e，超过参考载荷下最大允许误差所容许的 ${lim}e（OIML R 76-1 3.6.1）`,
         en: `Fails repeatability: the indication's random error has an sd of about ${sd} e, beyond the ${lim} e the MPE at the reference load allows (OIML R 76-1, 3.6.1)`,
-        evidence: { noiseSdE: diag.noiseSdE, lowerSdE: lowerE, limitE, dof: t.zeroDof },
+        evidence: { noiseSdE: diag.noiseSdE, lowerSdE: lowerE, limitE, dof },
       });
     } else if (t.repeatFailed && diag.noiseSdE < limitE) {
       t.repeatFailed = false; // re-armed once the scatter is back within the limit (a repaired scale)

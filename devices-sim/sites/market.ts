@@ -1,5 +1,5 @@
 import type { ScaleReading, SCALE_EVENTS } from '../../ingest/readings.js';
-import { SCALE_E_KG, type Market } from '../fleet.js';
+import { SCALE_E_KG, SCALE_NOISE_KG, type Market } from '../fleet.js';
 import { MARKET_CLOSE_H, MARKET_OPEN_H } from '../profiles.js';
 import { round2, type Emit, type Registers, type SiteSim } from '../registers.js';
 import type { Rng } from '../rng.js';
@@ -7,8 +7,6 @@ import { HOUR_MS, localDay, localHour } from '../time.js';
 
 /** kg, reference masses of the check weights inspectors and stallholders use */
 const CHECK_MASSES_KG = [2, 5, 10, 20] as const;
-/** kg, 1σ indication noise before rounding to e: a fifth of a scale interval */
-export const SCALE_NOISE_KG = 0.2 * SCALE_E_KG;
 /** kg, 1σ residual zero after the morning zero-setting */
 const MORNING_ZERO_KG = 0.2 * SCALE_E_KG;
 /** per open hour: chance of a tare, an unstable weighing or a reboot being reported */

@@ -82,4 +82,20 @@ describe('the driftwatch command', () => {
     const single = runEvaluation(SMALL_EVAL);
     expect({ ...parallel, runtimeSec: 0, workers: 1 }).toEqual({ ...single, runtimeSec: 0, workers: 1 });
   });
+
+  it('passes the balance options of eval through to the balance, and refuses values that make no sense', async () => {
+    const file = join(dataDir, 'scenario-options.json');
+    writeFileSync(file, JSON.stringify(SMALL_EVAL));
+    const { stdout } = await run(process.execPath, [CLI, 'eval', '--scenario', file, '--json', '--quiet', '--workers', '1', '--step-cusum', 'off', '--loss-walk', '3e-10']);
+    const viaCli = JSON.parse(stdout) as ReturnType<typeof runEvaluation>;
+    const direct = runEvaluation(SMALL_EVAL, { area: { stepThreshold: Infinity, qLoss: 3e-10 } });
+    expect({ ...viaCli, runtimeSec: 0, workers: 1 }).toEqual({ ...direct, runtimeSec: 0, workers: 1 });
+    expect(viaCli.stepReopensPerAreaYear).toBe(0);
+    const bad = await run(process.execPath, [CLI, 'eval', '--scenario', file, '--loss-walk', '-1']).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--loss-walk');
+  });
 });
