@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { KINDS, REGIONS } from '../../ingest/readings.js';
 import type { Sampling } from '../../analytics/sampling/sampling.js';
+import { DriftwatchError } from '../../lib/errors.js';
 import { PlanRequest } from '../../analytics/sampling/plans.js';
 import { ocCurve } from '../../analytics/sampling/iso2859-2.js';
 import { relativeMpe } from '../../analytics/mpe/mpe.js';
@@ -22,14 +23,23 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 /** Lots, sampling lists and verification results; region-scoped like every route (PDF export is not offered: the printable page prints to PDF). */
 export const samplingRoutes: FastifyPluginAsyncZod<SamplingDeps> = async (app, { sampling }) => {
+  // A lot or list out of the user's scope answers exactly as a missing one: the same code, the same words.
+  const missing = <T>(what: string, get: () => T): T => {
+    try {
+      return get();
+    } catch (err) {
+      if (err instanceof DriftwatchError && err.status === 404) throw DashboardErrors.make('DSH_NOT_FOUND', what);
+      throw err;
+    }
+  };
   const lotFor = (id: string, request: Parameters<typeof userOf>[0]) => {
-    const lot = sampling.lot(id);
+    const lot = missing(`lot ${id}`, () => sampling.lot(id));
     if (!canSee(userOf(request), lot.region)) throw DashboardErrors.make('DSH_NOT_FOUND', `lot ${id}`);
     return lot;
   };
   const listFor = (id: string, request: Parameters<typeof userOf>[0]) => {
     const user = userOf(request);
-    const list = sampling.list(id);
+    const list = missing(`list ${id}`, () => sampling.list(id));
     if (!canSee(user, list.region) || (user.role === 'inspector' && list.inspector !== user.username)) throw DashboardErrors.make('DSH_NOT_FOUND', `list ${id}`);
     return list;
   };

@@ -40,6 +40,14 @@ describe('sampling API', () => {
     const html = await app.inject({ method: 'GET', url: `/api/sampling-lists/${random.id}/print`, headers: inspSh });
     expect(html.body).toContain('<h2>area-0</h2>');
     expect((await app.inject({ method: 'GET', url: `/api/sampling-lists/${random.id}`, headers: f.auth('insp-js') })).statusCode).toBe(404);
+    // a list out of scope answers exactly as a missing one: same status, code and words
+    const strip = (b: { detail: string; error: { message: string } }) => ({ ...b, detail: b.detail.replace(random.id, 'ID').replace('nope', 'ID'), error: { ...b.error, message: b.error.message.replace(random.id, 'ID').replace('nope', 'ID') } });
+    const hidden = await app.inject({ method: 'GET', url: `/api/sampling-lists/${random.id}`, headers: f.auth('insp-js') });
+    const absent = await app.inject({ method: 'GET', url: '/api/sampling-lists/nope', headers: f.auth('insp-js') });
+    expect(absent.statusCode).toBe(404);
+    expect(strip(absent.json())).toEqual(strip(hidden.json()));
+    const absentLot = await app.inject({ method: 'GET', url: '/api/lots/nope', headers: f.auth('reg-sh') });
+    expect(absentLot.json().code).toBe('DSH_NOT_FOUND');
     // a zero reference would make the error infinite: refused, and nothing is recorded for the instrument
     const zero = await app.inject({ method: 'POST', url: '/api/verifications', headers: inspSh, payload: { listId: random.id, deviceId: random.items[0]!.deviceId, date: '2024-11-27', testPoints: [{ reference: 0, indicated: 1 }], certificate: 'c0', seal: 's0' } });
     expect(zero.statusCode).toBe(400);
