@@ -51,7 +51,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof DriftwatchError) {
       if (err.status >= 500) request.log.error({ err }, 'request failed');
       if ((err.code === 'DSH_LOGIN_RATE_LIMITED' || err.code === 'DSH_BUSY') && typeof err.detail === 'number') reply.header('retry-after', Math.ceil(err.detail / 1000));
-      const message = err.code === 'DSH_LOGIN_RATE_LIMITED' ? DashboardErrors.codes.DSH_LOGIN_RATE_LIMITED.message : err.message;
+      // a server-side failure's detail (a backend's own error text, its database names) is logged,
+      // not sent: the code and its message say what happened
+      const message = err.code === 'DSH_LOGIN_RATE_LIMITED' || err.status >= 500 ? err.brief : err.message;
       return send(reply, err.status, err.code, message);
     }
     const fe = err as FastifyError;

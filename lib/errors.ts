@@ -12,12 +12,15 @@ export class DriftwatchError extends Error {
   readonly code: string;
   readonly status: number;
   readonly detail: unknown;
+  /** the code's own message, without the detail: what may be shown where the detail may not */
+  readonly brief: string;
   constructor(code: string, spec: ErrorSpec, detail?: unknown, cause?: unknown) {
     super(detail === undefined ? spec.message : `${spec.message}: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`, cause === undefined ? undefined : { cause });
     this.name = 'DriftwatchError';
     this.code = code;
     this.status = spec.status;
     this.detail = detail;
+    this.brief = spec.message;
   }
 }
 
