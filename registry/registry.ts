@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
   expires_at INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(username, expires_at);
 `;
 
 function toDevice(r: DeviceRow): Device {
@@ -101,6 +102,9 @@ interface UserSecretRow {
   password_hash: string;
   disabled: number;
 }
+
+/** sessions one user may hold at once; a new login past it ends their oldest */
+export const MAX_SESSIONS_PER_USER = 20;
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
 
@@ -140,6 +144,8 @@ export class Registry {
       getSession: db.prepare(`SELECT s.expires_at, u.* FROM sessions s JOIN users u ON u.username = s.username WHERE s.token_hash = ? AND u.disabled = 0`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE token_hash = ?`),
       purgeSessions: db.prepare(`DELETE FROM sessions WHERE expires_at < ?`),
+      // a user's sessions beyond the newest MAX_SESSIONS_PER_USER (by expiry: all have the same lifetime)
+      trimSessions: db.prepare(`DELETE FROM sessions WHERE username = ? AND token_hash NOT IN (SELECT token_hash FROM sessions WHERE username = ? ORDER BY expires_at DESC, rowid DESC LIMIT ${MAX_SESSIONS_PER_USER})`),
     };
   }
 
@@ -313,6 +319,8 @@ export class Registry {
     const token = randomBytes(32).toString('base64url');
     this.#st.purgeSessions.run(this.#now());
     this.#st.insertSession.run(sha256(token), username, this.#now() + ttlMs);
+    // bounded: logging in again and again ends the oldest sessions instead of growing the table
+    this.#st.trimSessions.run(username, username);
     return { token, user: this.sessionUser(token) as User };
   }
 

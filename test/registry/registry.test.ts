@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDb } from '../../lib/sqlite.js';
-import { Registry } from '../../registry/registry.js';
+import { MAX_SESSIONS_PER_USER, Registry } from '../../registry/registry.js';
 import { DriftwatchError } from '../../lib/errors.js';
 
 const meter = (id: string, region: 'SH' | 'JS' | 'XX' = 'SH') => ({
@@ -71,6 +71,20 @@ describe('Registry', () => {
     expect(reg.sessionUser(s!.token)?.username).toBe('insp-sh');
     now += 61_000;
     expect(reg.sessionUser(s!.token)).toBeNull();
+  });
+
+  it('keeps at most MAX_SESSIONS_PER_USER sessions of one user: a login past it ends the oldest, even within one millisecond', async () => {
+    const now = 1_700_000_000_000;
+    const reg = new Registry(openDb(':memory:'), () => now);
+    await reg.addUser({ username: 'reg-sh', password: 'correct horse battery', role: 'regulator', regions: ['SH'] });
+    await reg.addUser({ username: 'reg-js', password: 'correct horse battery', role: 'regulator', regions: ['JS'] });
+    const other = await reg.login('reg-js', 'correct horse battery');
+    const tokens: string[] = [];
+    for (let i = 0; i < MAX_SESSIONS_PER_USER + 3; i++) tokens.push((await reg.login('reg-sh', 'correct horse battery'))!.token);
+    const live = tokens.map((t) => reg.sessionUser(t) !== null);
+    expect(live).toEqual(tokens.map((_, i) => i >= 3));
+    // another user's session is not touched
+    expect(reg.sessionUser(other!.token)?.username).toBe('reg-js');
   });
 
   it('rejects invalid and duplicate users with codes, a duplicate also when both adds hash at once', async () => {
