@@ -135,7 +135,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   const logger = opts.logger ?? silentLogger;
   const stats = new StatsCounter();
   const inflight = new Inflight();
-  const ctx: HookContext = { identities: new WeakMap<Client, Identity>(), stats, logger };
+  const ctx: HookContext = { identities: new WeakMap<Client, Identity>(), revoked: new WeakSet<Client>(), stats, logger };
 
   const aedes = new Aedes({
     connectTimeout: limits.connectTimeoutMs,
@@ -173,7 +173,13 @@ export function createBroker(opts: BrokerOptions): Broker {
     guard.maxBytes = limits.maxPacketBytes;
     guards.delete(client.conn);
   });
-  // a suspended device, or one whose secret was rotated, must not keep the connection it has
+  // a suspended device, or one whose secret was rotated, must not keep the connection it has, nor
+  // have its will published as that connection closes: `revoke` marks the client first, so
+  // authorizePublish refuses the will aedes publishes from close()
+  const revoke = (client: Client): void => {
+    ctx.revoked.add(client);
+    client.close();
+  };
   const connected = new Map<string, Client>();
   // a change that lands between a device's secret check and aedes' 'client' event finds no
   // connection to close: remembered for a while, and such a client is closed as it arrives (it
@@ -183,7 +189,7 @@ export function createBroker(opts: BrokerOptions): Broker {
     const at = changedAt.get(client.id);
     if (at !== undefined && Date.now() - at < 30_000) {
       changedAt.delete(client.id);
-      client.close();
+      revoke(client);
       return;
     }
     connected.set(client.id, client);
@@ -203,7 +209,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       return;
     }
     logger.info({ deviceId }, 'device credentials or status changed: connection closed');
-    client.close();
+    revoke(client);
   });
   const servers: Server[] = [];
   let started: Promise<void> | null = null;

@@ -12,6 +12,8 @@ export interface BrokerStats {
   deniedPublish: number;
   /** QoS 2 PUBLISHes of devices refused (each closed the connection) */
   qos2Refused: number;
+  /** messages, wills included, refused because the client's credentials were withdrawn while it was connected */
+  revokedPublish: number;
   /** subscriptions answered with 0x80 */
   deniedSubscribe: number;
   /** messages ingest accepted, by channel */
@@ -31,6 +33,7 @@ export class StatsCounter {
   addressRefused = 0;
   deniedPublish = 0;
   qos2Refused = 0;
+  revokedPublish = 0;
   deniedSubscribe = 0;
   readings = 0;
   status = 0;
@@ -45,6 +48,7 @@ export class StatsCounter {
       addressRefused: this.addressRefused,
       deniedPublish: this.deniedPublish,
       qos2Refused: this.qos2Refused,
+      revokedPublish: this.revokedPublish,
       deniedSubscribe: this.deniedSubscribe,
       published: { readings: this.readings, status: this.status },
       ingestFailures: this.ingestFailures,

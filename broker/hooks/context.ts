@@ -6,6 +6,13 @@ import type { StatsCounter } from '../stats.js';
 /** What the aedes hooks of one broker share: who each client is, the counters, the logger. */
 export interface HookContext {
   readonly identities: WeakMap<Client, Identity>;
+  /**
+   * Clients the broker closed because their device's credentials were withdrawn (suspended, or
+   * its secret rotated). aedes publishes a will as it closes a connection, through
+   * authorizePublish, with the identity still in `identities`: the broker adds a client here
+   * before closing it so that the will, like anything else it sends afterwards, is refused.
+   */
+  readonly revoked: WeakSet<Client>;
   readonly stats: StatsCounter;
   readonly logger: Logger;
 }

@@ -123,6 +123,32 @@ describe('authentication', () => {
     clients.push(await connect(port, { clientId: a.id, username: a.id, password: a.secret }));
   });
 
+  it('publishes no will of a device suspended or given a new secret while connected, to ingest or to subscribers', async () => {
+    const s = await connect(port, { clientId: SERVICE.username, username: SERVICE.username, password: SERVICE.secret });
+    clients.push(s);
+    await s.subscribeAsync(['devices/+/readings', 'devices/+/status'], { qos: 1 });
+    const heard: string[] = [];
+    s.on('message', (topic) => heard.push(topic));
+    const will = (id: string) => ({ topic: `devices/${id}/readings`, payload: Buffer.from('{"chosen":"after withdrawal"}'), qos: 1 as const, retain: false });
+    const ca = await connect(port, { clientId: a.id, username: a.id, password: a.secret, will: will(a.id) });
+    const cb = await connect(port, { clientId: b.id, username: b.id, password: b.secret, will: will(b.id) });
+    clients.push(ca, cb);
+    registry.setDeviceStatus(a.id, 'suspended');
+    registry.rotateDeviceSecret(b.id);
+    expect(await closedWithin(ca, 2000)).toBe('closed');
+    expect(await closedWithin(cb, 2000)).toBe('closed');
+    await sleep(300);
+    expect(sink.calls).toBe(0);
+    expect(heard).toEqual([]);
+    expect(broker.stats()).toMatchObject({ revokedPublish: 2, deniedPublish: 0 });
+    // a device that merely loses its connection still has its will published
+    registry.setDeviceStatus(a.id, 'active');
+    const again = await connect(port, { clientId: a.id, username: a.id, password: a.secret, will: will(a.id) });
+    again.stream.destroy();
+    await until(() => sink.got.length === 1 && heard.length === 1);
+    expect(sink.got[0]?.payload.toString()).toBe('{"chosen":"after withdrawal"}');
+  });
+
   it('refuses or closes a device suspended while its CONNECT is being authenticated', async () => {
     const orig = registry.authenticateDevice.bind(registry);
     // the suspension lands during the secret check: the CONNECT is refused
