@@ -10,6 +10,7 @@ import { BrokerErrors } from './errors.js';
 import { guardFrameSize, type FrameGuard } from './frame-guard.js';
 import { ServiceAccounts, type DeviceAuthenticator, type Identity, type ServiceAccount } from './identity.js';
 import { Inflight } from './inflight.js';
+import { createFailureLimiter } from '../lib/failure-limiter.js';
 import { connectionCap } from '../lib/remote-address.js';
 import { StatsCounter, type BrokerStats } from './stats.js';
 import { createAuthenticate } from './hooks/authenticate.js';
@@ -82,6 +83,22 @@ export interface BrokerLimits {
    * exhaust the host; true by default
    */
   loopbackExempt: boolean;
+  /**
+   * failed service-account logins (a wrong password) from one remote address within
+   * authFailureWindowMs after which every further CONNECT from that address, devices' included, is
+   * answered CONNACK 5 (not authorized) without any check, until the window that began at its
+   * first failure ends.
+   * Service passwords may be chosen by people and are checked in microseconds, so without this
+   * they could be guessed at about 1000 a second. On loopback, where the demo fleet and local tools
+   * connect every device from, failures count per address and username and only that username is
+   * refused: a local process guessing a service password cannot lock out the devices there.
+   * Successes are never counted, so a client that has its password right is refused only while
+   * someone at its address has used up the failures. Device secrets are not counted
+   * (hooks/authenticate.ts says why). 0 turns the throttle off.
+   */
+  maxAuthFailures: number;
+  /** ms; the throttle's window, measured on the wall clock (also under the demo's accelerated one) */
+  authFailureWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
@@ -96,7 +113,15 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
   maxConcurrentAuth: 256,
   maxConnectionsPerAddress: 200,
   loopbackExempt: true,
+  maxAuthFailures: 10,
+  authFailureWindowMs: 15 * 60_000,
 };
+
+/**
+ * addresses (or loopback address and username pairs) the failed-login throttle keeps counts for;
+ * past it the least recently failed is forgotten. About 100 bytes each: 1 MB at most.
+ */
+const MAX_THROTTLED_ADDRESSES = 10_000;
 
 export interface BrokerOptions {
   registry: DeviceAuthenticator;
@@ -135,6 +160,8 @@ export function createBroker(opts: BrokerOptions): Broker {
   const logger = opts.logger ?? silentLogger;
   const stats = new StatsCounter();
   const inflight = new Inflight();
+  /** each connection's peer address, for the failed-login throttle */
+  const peers = new WeakMap<object, string>();
   const ctx: HookContext = { identities: new WeakMap<Client, Identity>(), revoked: new WeakSet<Client>(), stats, logger };
 
   const aedes = new Aedes({
@@ -144,7 +171,15 @@ export function createBroker(opts: BrokerOptions): Broker {
     maxInflightInbound: limits.maxInflightQos2,
     // aedes applies this to MQTT 3.1 clients only; device ids are up to 64 characters (registry/schema.ts)
     maxClientsIdLength: 64,
-    authenticate: createAuthenticate(ctx, opts.registry, new ServiceAccounts(opts.serviceAccounts ?? []), limits.maxConcurrentAuth),
+    authenticate: createAuthenticate(ctx, opts.registry, new ServiceAccounts(opts.serviceAccounts ?? []), {
+      maxConcurrent: limits.maxConcurrentAuth,
+      peerOf: (client) => peers.get(client.conn),
+      // the wall clock, not opts.clock: the demo's accelerated clock would shorten the window
+      failures:
+        limits.maxAuthFailures > 0
+          ? createFailureLimiter(systemClock, { maxFailures: limits.maxAuthFailures, windowMs: limits.authFailureWindowMs, maxKeys: MAX_THROTTLED_ADDRESSES })
+          : null,
+    }),
     authorizePublish: createAuthorizePublish(ctx, {
       ingest: opts.ingest,
       clock: opts.clock ?? systemClock,
@@ -241,6 +276,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       stream.destroy();
       return;
     }
+    if (peer !== undefined) peers.set(stream, peer);
     streams.add(stream);
     stats.connections = streams.size;
     stream.once('close', () => {

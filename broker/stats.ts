@@ -4,10 +4,12 @@ import type { Channel } from './topics.js';
 export interface BrokerStats {
   /** open MQTT connections, authenticated or still connecting */
   connections: number;
-  /** CONNECTs refused: bad credentials, client id mismatch, registry failure, connection caps */
+  /** CONNECTs refused: bad credentials, client id mismatch, registry failure, connection caps, failed-login throttle */
   connectsRefused: number;
   /** of connectsRefused, connections refused because their remote address was at its cap */
   addressRefused: number;
+  /** of connectsRefused, CONNECTs refused unchecked because their address had too many failed logins */
+  authThrottled: number;
   /** PUBLISHes to a topic the client may not publish to (each closed the connection) */
   deniedPublish: number;
   /** QoS 2 PUBLISHes of devices refused (each closed the connection) */
@@ -31,6 +33,7 @@ export class StatsCounter {
   connections = 0;
   connectsRefused = 0;
   addressRefused = 0;
+  authThrottled = 0;
   deniedPublish = 0;
   qos2Refused = 0;
   revokedPublish = 0;
@@ -46,6 +49,7 @@ export class StatsCounter {
       connections: this.connections,
       connectsRefused: this.connectsRefused,
       addressRefused: this.addressRefused,
+      authThrottled: this.authThrottled,
       deniedPublish: this.deniedPublish,
       qos2Refused: this.qos2Refused,
       revokedPublish: this.revokedPublish,

@@ -1,63 +1,10 @@
-import type { Clock } from '../lib/clock.js';
-
-export interface LoginLimiter {
-  /** ms until `key` may try again, or 0 when it may try now */
-  retryAfter(key: string): number;
-  /** records a failed attempt */
-  fail(key: string): void;
-  /** forgets the key's failures after a successful login */
-  succeed(key: string): void;
-  /** keys tracked */
-  readonly size: number;
-}
-
-interface Window {
-  /** ms, when the window's first failure happened */
-  start: number;
-  failures: number;
-}
-
 /**
- * Fixed-window count of failed logins per key (client IP and username), bounded in memory:
- * past `maxKeys` the least recently failed key is forgotten (a Map iterates in insertion order,
- * and each failure re-inserts its key). Counting failures only, never successes, keeps a
- * legitimate user who types the password right unaffected; keying on IP and username keeps one
- * attacker from locking a user out from everywhere (OWASP Authentication Cheat Sheet,
- * "Login Throttling").
+ * Failed logins counted per key (client IP and username), bounded in memory. Counting failures
+ * only, never successes, keeps a legitimate user who types the password right unaffected;
+ * keying on IP and username keeps one attacker from locking a user out from everywhere (OWASP
+ * Authentication Cheat Sheet, "Login Throttling").
+ *
+ * The counting itself is lib/failure-limiter.ts, shared with the broker's CONNECT throttle; the
+ * dashboard keeps its own names for it.
  */
-export function createLoginLimiter(clock: Clock, opts: { maxFailures: number; windowMs: number; maxKeys: number }): LoginLimiter {
-  const windows = new Map<string, Window>();
-  const live = (key: string, now: number): Window | undefined => {
-    const w = windows.get(key);
-    if (w && now - w.start >= opts.windowMs) {
-      windows.delete(key);
-      return undefined;
-    }
-    return w;
-  };
-  return {
-    retryAfter(key) {
-      const now = clock.now();
-      const w = live(key, now);
-      return w && w.failures >= opts.maxFailures ? w.start + opts.windowMs - now : 0;
-    },
-    fail(key) {
-      const now = clock.now();
-      const w = live(key, now) ?? { start: now, failures: 0 };
-      w.failures += 1;
-      windows.delete(key);
-      windows.set(key, w);
-      while (windows.size > opts.maxKeys) {
-        const oldest = windows.keys().next();
-        if (oldest.done) break;
-        windows.delete(oldest.value);
-      }
-    },
-    succeed(key) {
-      windows.delete(key);
-    },
-    get size() {
-      return windows.size;
-    },
-  };
-}
+export { createFailureLimiter as createLoginLimiter, type FailureLimiter as LoginLimiter } from '../lib/failure-limiter.js';

@@ -1,4 +1,4 @@
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { MqttClient } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -205,6 +205,82 @@ describe('authentication', () => {
     await expect(connect(port, { clientId: SERVICE.username, username: SERVICE.username, password: 'wrong' })).rejects.toMatchObject({ code: 4 });
     // a service may not take a device's client id (and with it the device's session)
     await expect(connect(port, { clientId: a.id, username: SERVICE.username, password: SERVICE.secret })).rejects.toMatchObject({ code: 2 });
+  });
+});
+
+describe('failed-login throttle', () => {
+  const fronts: Server[] = [];
+  // not awaited: a front finishes closing once its connections end, which broker.close() does after
+  afterEach(() => {
+    for (const f of fronts.splice(0)) f.close();
+  });
+
+  /** A listener that hands its connections to the broker as coming from `address` (a field address, not loopback). */
+  async function listenAs(address: string): Promise<number> {
+    const front = createServer((socket) => broker.handle(socket, address));
+    fronts.push(front);
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    return (front.address() as AddressInfo).port;
+  }
+
+  const service = (p: number, password: string, suffix = 'live') =>
+    connect(p, { clientId: `${SERVICE.username}-${suffix}`, username: SERVICE.username, password });
+
+  it('refuses every CONNECT from an address after too many failed service logins, unchecked, until its window ends', async () => {
+    await start({ maxAuthFailures: 3, authFailureWindowMs: 1000 });
+    const from = await listenAs('192.0.2.7');
+    const elsewhere = await listenAs('198.51.100.9');
+    // a client with the right password is never counted, however often it connects
+    for (let i = 0; i < 5; i++) (await service(from, SERVICE.secret)).end(true);
+    for (let i = 0; i < 3; i++) await expect(service(from, `guess-${i}`)).rejects.toMatchObject({ code: 4 });
+    let checks = 0;
+    const orig = registry.authenticateDevice.bind(registry);
+    registry.authenticateDevice = (id: string, secret: string) => {
+      checks++;
+      return orig(id, secret);
+    };
+    // blocked: the right password, another guess and a device alike, with nothing checked
+    await expect(service(from, SERVICE.secret)).rejects.toMatchObject({ code: 5 });
+    await expect(service(from, 'guess-3')).rejects.toMatchObject({ code: 5 });
+    await expect(connect(from, { clientId: a.id, username: a.id, password: a.secret })).rejects.toMatchObject({ code: 5 });
+    expect(checks).toBe(0);
+    // other addresses are not affected
+    clients.push(await service(elsewhere, SERVICE.secret, 'elsewhere'));
+    clients.push(await connect(elsewhere, { clientId: a.id, username: a.id, password: a.secret }));
+    expect(broker.stats()).toMatchObject({ authThrottled: 3, connectsRefused: 6 });
+    // the window began at the first failure; once it has ended the address is checked again
+    await sleep(1000);
+    clients.push(await service(from, SERVICE.secret));
+  });
+
+  it('on loopback refuses only the username that failed, so the devices connecting from there keep connecting', async () => {
+    await start({ maxAuthFailures: 3, authFailureWindowMs: 60_000 });
+    for (let i = 0; i < 3; i++) await expect(service(port, `guess-${i}`)).rejects.toMatchObject({ code: 4 });
+    await expect(service(port, SERVICE.secret)).rejects.toMatchObject({ code: 5 });
+    await device(a);
+    await device(b);
+    expect(broker.stats()).toMatchObject({ authThrottled: 1, connections: 2 });
+  });
+
+  it('does not count failed device logins: a device that keeps its old secret locks out nobody behind its address', async () => {
+    await start({ maxAuthFailures: 3, authFailureWindowMs: 60_000 });
+    const from = await listenAs('192.0.2.7');
+    const stale = a.secret;
+    registry.rotateDeviceSecret(a.id);
+    for (let i = 0; i < 6; i++) await expect(connect(from, { clientId: a.id, username: a.id, password: stale })).rejects.toMatchObject({ code: 4 });
+    clients.push(await connect(from, { clientId: b.id, username: b.id, password: b.secret }));
+    clients.push(await service(from, SERVICE.secret));
+    expect(broker.stats().authThrottled).toBe(0);
+  });
+
+  it('is on by default, and off with maxAuthFailures 0', async () => {
+    await start({ maxAuthFailures: 0 });
+    for (let i = 0; i < 20; i++) await expect(service(port, `guess-${i}`)).rejects.toMatchObject({ code: 4 });
+    clients.push(await service(port, SERVICE.secret));
+    await broker.close();
+    await start();
+    for (let i = 0; i < 10; i++) await expect(service(port, `guess-${i}`)).rejects.toMatchObject({ code: 4 });
+    await expect(service(port, SERVICE.secret)).rejects.toMatchObject({ code: 5 });
   });
 });
 
