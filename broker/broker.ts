@@ -50,6 +50,11 @@ export interface BrokerLimits {
   maxInflightQos2: number;
   /** levels allowed in a topic or filter; the topic tree is three deep */
   maxTopicLevels: number;
+  /**
+   * filters a device may have denied on one connection; the one that reaches it closes the
+   * connection (hooks/authorize-subscribe.ts). A device needs one filter, its commands topic.
+   */
+  maxDeniedSubscriptions: number;
   /** open connections, including ones that have not yet sent CONNECT */
   maxConnections: number;
   /**
@@ -109,6 +114,7 @@ export const DEFAULT_LIMITS: Readonly<BrokerLimits> = {
   drainTimeoutMs: 30_000,
   maxInflightQos2: 16,
   maxTopicLevels: 8,
+  maxDeniedSubscriptions: 10,
   maxConnections: 50_000,
   maxConcurrentAuth: 256,
   maxConnectionsPerAddress: 200,
@@ -186,7 +192,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       inflight,
       maxPayloadBytes: limits.maxPayloadBytes,
     }),
-    authorizeSubscribe: createAuthorizeSubscribe(ctx),
+    authorizeSubscribe: createAuthorizeSubscribe(ctx, limits.maxDeniedSubscriptions),
   });
   // aedes emits 'error' when replaying persisted wills fails; unhandled it would end the process.
   // Its typings omit that event, hence the EventEmitter view.

@@ -16,7 +16,7 @@ export interface BrokerStats {
   qos2Refused: number;
   /** messages, wills included, refused because the client's credentials were withdrawn while it was connected */
   revokedPublish: number;
-  /** subscriptions answered with 0x80 */
+  /** subscriptions denied: answered with 0x80, or the one that closed its connection */
   deniedSubscribe: number;
   /** messages ingest accepted, by channel */
   published: Record<Channel, number>;

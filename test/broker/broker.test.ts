@@ -1,6 +1,7 @@
 import { connect as tcpConnect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { MqttClient } from 'mqtt';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../lib/clock.js';
 import { createBroker, type Broker, type BrokerLimits } from '../../broker/broker.js';
@@ -18,8 +19,12 @@ let port: number;
 const clock = new ManualClock(1_700_000_000_000);
 const clients: MqttClient[] = [];
 
+/** log lines the broker writes at warn and above */
+let warnings: Array<{ code?: string; msg: string; [k: string]: unknown }> = [];
+
 async function start(limits: Partial<BrokerLimits> = {}): Promise<void> {
-  broker = createBroker({ registry, ingest: sink, serviceAccounts: [SERVICE], clock, limits });
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line) as (typeof warnings)[number]) });
+  broker = createBroker({ registry, ingest: sink, serviceAccounts: [SERVICE], clock, limits, logger });
   ({ port } = await broker.listen(0, '127.0.0.1'));
 }
 
@@ -78,6 +83,7 @@ async function until(cond: () => boolean, ms = 2000): Promise<void> {
 beforeEach(() => {
   ({ registry, a, b } = registryWithDevices());
   sink = new RecordingSink();
+  warnings = [];
 });
 
 afterEach(async () => {
@@ -423,6 +429,50 @@ describe('subscribing', () => {
     expect(granted).toEqual([1, 128, 128, 128]);
     expect(broker.stats().deniedSubscribe).toBe(3);
     expect(c.connected).toBe(true);
+  });
+
+  /** Subscribes and resolves to the SUBACK's codes, or to 'closed' when the connection closes instead. */
+  function subscribe(c: MqttClient, filters: string[]): Promise<number[] | 'closed'> {
+    return new Promise((resolve) => {
+      c.stream.once('close', () => resolve('closed'));
+      c.subscribe(filters, { qos: 1 }, (_err, _subs, suback) => resolve(suback?.granted.map(Number) ?? 'closed'));
+    });
+  }
+
+  it('logs a connection its denied filters once, with their count, and stays connected below the limit', async () => {
+    const c = await device(a);
+    expect(await subscribe(c, [`devices/${a.id}/commands`, 'x/1', 'x/2'])).toEqual([1, 128, 128]);
+    expect(await subscribe(c, ['x/3', 'x/4'])).toEqual([128, 128]);
+    await sleep(50);
+    const denied = warnings.filter((w) => w.code === 'BRK_SUBSCRIBE_DENIED');
+    expect(denied).toEqual([expect.objectContaining({ deviceId: a.id, topic: 'x/1', count: 2, closed: false })]);
+    expect(broker.stats().deniedSubscribe).toBe(4);
+    expect(c.connected).toBe(true);
+    // a device that behaves is not touched: it still gets its commands
+    const s = await connect(port, { clientId: SERVICE.username, username: SERVICE.username, password: SERVICE.secret });
+    clients.push(s);
+    const got = new Promise<string>((resolve) => c.once('message', (topic) => resolve(topic)));
+    await s.publishAsync(`devices/${a.id}/commands`, '{"cmd":"selftest"}', { qos: 1 });
+    expect(await got).toBe(`devices/${a.id}/commands`);
+  });
+
+  it('closes a connection at 10 denied filters, without a SUBACK, and writes one log line for thousands of them', async () => {
+    const c = await device(a);
+    const closed = closedWithin(c, 2000);
+    expect(await subscribe(c, Array.from({ length: 5000 }, (_, i) => `x/${i}`))).toBe('closed');
+    expect(await closed).toBe('closed');
+    await sleep(50);
+    expect(warnings.filter((w) => w.code === 'BRK_SUBSCRIBE_DENIED')).toEqual([expect.objectContaining({ deviceId: a.id, topic: 'x/0', closed: true })]);
+    expect(warnings).toHaveLength(1);
+    // across SUBSCRIBE packets too: the tenth denial closes the connection, still with one line
+    warnings = [];
+    const again = await device(a);
+    for (let i = 0; i < 3; i++) expect(await subscribe(again, [`y/${i}a`, `y/${i}b`, `y/${i}c`])).toEqual([128, 128, 128]);
+    expect(await subscribe(again, ['y/3a'])).toBe('closed');
+    await sleep(50);
+    expect(warnings).toEqual([expect.objectContaining({ code: 'BRK_SUBSCRIBE_DENIED', count: 3, closed: false })]);
+    // and it connects again like any device
+    clients.push(await connect(port, { clientId: a.id, username: a.id, password: a.secret }));
   });
 });
 
