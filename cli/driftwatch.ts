@@ -174,7 +174,7 @@ program
 
 program
   .command('bench')
-  .description('run a benchmark from bench/ (analytics, ingest, influx, sim); prints one JSON object')
+  .description('run a benchmark from bench/ (analytics, ingest, influx, sim, e2e); prints one JSON object')
   .argument('<name>')
   .argument('[args...]', 'passed to the benchmark')
   .allowUnknownOption()
@@ -182,7 +182,7 @@ program
     const { spawnSync } = await import('node:child_process');
     const { existsSync } = await import('node:fs');
     const file = new URL(`../bench/${name}.js`, import.meta.url);
-    if (!/^[a-z-]+$/.test(name) || !existsSync(file)) throw new InvalidArgumentError(`no benchmark named ${name}`);
+    if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) throw new InvalidArgumentError(`no benchmark named ${name}`);
     const r = spawnSync(process.execPath, ['--expose-gc', file.pathname, ...args], { stdio: 'inherit' });
     process.exitCode = r.status ?? 1;
   });

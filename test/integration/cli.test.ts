@@ -68,6 +68,16 @@ describe('the driftwatch command', () => {
     expect(r.stderr).toContain('PORT="eighty"');
   });
 
+  it('benchmarks end to end against a bare broker: every acknowledged reading arrived at both', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'bench', 'e2e', '--devices', '4', '--messages', '5', '--runs', '2']);
+    const r = JSON.parse(stdout) as { bare: { taken: number }; driftwatch: { taken: number; readingsPerSecond: number }; throughputRatio: { each: number[] } };
+    // two rounds of 4 × 5 readings, new seq numbers in each: all taken, none a duplicate
+    expect(r.bare.taken).toBe(40);
+    expect(r.driftwatch.taken).toBe(40);
+    expect(r.driftwatch.readingsPerSecond).toBeGreaterThan(0);
+    expect(r.throughputRatio.each).toHaveLength(2);
+  });
+
   it('prints an ISO 2859-1 plan', async () => {
     const { stdout } = await run(process.execPath, [CLI, 'sampling-plan', '--lot-size', '1200', '--aql', '1.0', '--json']);
     expect(JSON.parse(stdout)).toEqual({ codeLetter: 'J', sampleSize: 80, accept: 2, reject: 3 });
