@@ -1,4 +1,4 @@
-import { mpeOf } from '../devices-sim/evaluate.js';
+import { mpeOf, repeatSdOf } from '../devices-sim/evaluate.js';
 import { writeTruth } from '../devices-sim/truth.js';
 import { createLogger } from '../lib/log.js';
 import { AcceleratedClock } from '../lib/clock.js';
@@ -28,7 +28,7 @@ export async function runSim(o: SimOptions): Promise<void> {
     clearInterval(timer);
     await fleet.close();
     // ground truth up to where the fleet got: faults, daily true errors, MPE crossings
-    if (o.truth) await writeTruth(fleet.truth, o.truth, { mpeOf: (d) => mpeOf(d.record) ?? Number.POSITIVE_INFINITY, toMs: Math.min(clock.now(), fleet.fleet.endMs) });
+    if (o.truth) await writeTruth(fleet.truth, o.truth, { mpeOf: (d) => mpeOf(d.record) ?? Number.POSITIVE_INFINITY, repeatSdOf, toMs: Math.min(clock.now(), fleet.fleet.endMs) });
     reg.close();
   };
   process.once('SIGINT', () => void stop());

@@ -10,7 +10,7 @@ import type { Device } from '../registry/registry.js';
 import { buildFleet, type Fleet, type SimDevice } from './fleet.js';
 import { createFleetState, simulate } from './generator.js';
 import type { ScenarioInput } from './scenario.js';
-import { createTruth, type Truth } from './truth.js';
+import { createTruth, type RepeatSdOf } from './truth.js';
 import { toAccepted } from './accepted.js';
 import { createMeterBound, SCORE_STEP_MS, type BoundRow } from './bound.js';
 
@@ -40,8 +40,8 @@ export interface EvalResult {
   falseReplacementRate: number;
   /**
    * of the false replacements, orders on instruments that do have a fault, one that leaves the
-   * error within the MPE (a stuck totaliser, a noisy scale): a failed metering function, which the
-   * regime replaces too (计量功能异常更换), though the error never left tolerance
+   * error within the MPE (a stuck totaliser): a failed metering function, which the regime
+   * replaces too (计量功能异常更换), though the error never left tolerance
    */
   falseReplacementsOnFaulty: number;
   /** drift, step, tamper and out-of-tolerance alerts on devices with no fault, per device-year */
@@ -138,23 +138,15 @@ export function mpeOf(d: Pick<Device, 'kind' | 'accuracyClass' | 'params'>): num
 
 /**
  * OIML R 76-1, 3.6.1: several weighings of one load differ by no more than the MPE. The truth
- * reads it as the range of three weighings within the MPE 19 times in 20, so a random error
- * whose sd exceeds MPE / 3.314 (the 95 % point of the range of three normal values, in sd) fails.
+ * reads it as the range of three weighings within the MPE 19 times in 20, so a scale's random
+ * error may be at most MPE / 3.314 (the 95 % point of the range of three normal values, in sd) at
+ * its reference load, the load its MPE is taken at. Other kinds are not judged on it.
  */
 const RANGE_OF_THREE_95 = 3.314;
-
-/**
- * When a device is out of tolerance: its true error beyond the MPE, or — for a scale — its random
- * error beyond what repeatability allows at the reference load, whichever comes first; null if
- * neither.
- */
-function outOfToleranceAt(truth: Truth, d: SimDevice, dev: Device, mpe: number, fromMs: number, toMs: number): number | null {
-  const error = truth.crossingAt(d.id, mpe, fromMs, toMs, SCORE_STEP_MS);
-  const refKg = d.kind === 'scale' ? scaleReferenceLoadKg(dev) : null;
-  const noise = refKg === null ? null : truth.randomErrorExceedsAt(d.id, (mpe * refKg) / RANGE_OF_THREE_95, fromMs, toMs);
-  if (error === null) return noise;
-  return noise === null ? error : Math.min(error, noise);
-}
+export const repeatSdOf: RepeatSdOf = (d, mpe) => {
+  const refKg = d.kind === 'scale' ? scaleReferenceLoadKg(d.record) : null;
+  return refKg === null ? null : (mpe * refKg) / RANGE_OF_THREE_95;
+};
 
 const asDevice = (d: SimDevice, createdAt: number): Device => ({ ...d.record, role: d.record.role, params: d.record.params, status: 'active', createdAt }) as Device;
 
@@ -319,7 +311,7 @@ export function scoreEvaluation(scenario: ScenarioInput, nowMs: number, outcomes
     const mpe = mpeOf(dev);
     if (mpe === null) continue;
     graded++;
-    const crossing = outOfToleranceAt(truth, d, dev, mpe, fleet.startMs, fleet.endMs);
+    const crossing = truth.outOfToleranceAt(d.id, mpe, repeatSdOf(d, mpe), fleet.startMs, fleet.endMs, SCORE_STEP_MS);
     if (crossing === null) {
       neverOut++;
       if (orderedAt.has(d.id)) {

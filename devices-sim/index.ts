@@ -8,7 +8,7 @@ import { SimErrors } from './errors.js';
 
 export { buildFleet, resolveStart, type DeviceRecord, type Fleet, type SimDevice, type Area, type Station, type Tank, type Market } from './fleet.js';
 export { simulate, createFleetState, FleetState, type Emit } from './generator.js';
-export { createTruth, writeTruth, type Truth, type TruthReport, type DeviceTruth, type MpeOf } from './truth.js';
+export { createTruth, writeTruth, type Truth, type TruthReport, type DeviceTruth, type MpeOf, type RepeatSdOf } from './truth.js';
 export { createFleetRunner, type FleetRunner, type FleetRunnerOptions, type FleetRunnerStats } from './runner.js';
 export { Scenario, demoScenario, type ScenarioInput, FAULT_KINDS, FAULT_TYPES } from './scenario.js';
 export { nominalMpe, type FaultInfo } from './faults.js';

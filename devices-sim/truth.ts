@@ -8,8 +8,16 @@ import { DAY_MS, HOUR_MS } from './time.js';
 /** The MPE to judge a device's true error against, as a fraction (analytics supplies its table). */
 export type MpeOf = (device: SimDevice) => number;
 
+/**
+ * kg: the most a device's random error (1σ of one indication) may be and still meet its
+ * repeatability requirement, given its MPE; null where repeatability is not judged.
+ */
+export type RepeatSdOf = (device: SimDevice, mpe: number) => number | null;
+
 export interface TruthOptions {
   mpeOf: MpeOf;
+  /** when set, a device whose random error exceeds it counts out of tolerance from then on */
+  repeatSdOf?: RepeatSdOf;
   /** ms, default the fleet's start */
   fromMs?: number;
   /** ms, default the fleet's end */
@@ -27,7 +35,7 @@ export interface DeviceTruth {
   faults: FaultInfo[];
   /** fraction, as mpeOf gave it */
   mpe: number;
-  /** ms, first time |e| exceeds the MPE within the span (hourly resolution), null if never */
+  /** ms, first time the device is out of tolerance within the span (Truth.outOfToleranceAt, hourly resolution), null if never */
   mpeCrossingMs: number | null;
   /** fraction, true error at each local day's start from `fromMs`; only devices with faults carry it */
   daily?: number[];
@@ -60,10 +68,12 @@ export interface Truth {
   /** true time (ms) at which |true error| first exceeds `mpe`, scanning [fromMs, toMs] in steps of stepMs; null if never */
   crossingAt(id: string, mpe: number, fromMs: number, toMs: number, stepMs: number): number | null;
   /**
-   * true time (ms) from which a scale's random error (1σ of one indication, kg) exceeds
-   * `limitSdKg`, scanning [fromMs, toMs] at the device's fault onsets; null if never or not a scale
+   * true time (ms) from which the device is out of tolerance: |true error| beyond `mpe` (scanned in
+   * steps of stepMs), or — with `repeatSdKg` (RepeatSdOf) — a scale's random error (1σ of one
+   * indication, kg) beyond it, from the fault onset that brings it there; the earlier of the two,
+   * null if neither happens in [fromMs, toMs]
    */
-  randomErrorExceedsAt(id: string, limitSdKg: number, fromMs: number, toMs: number): number | null;
+  outOfToleranceAt(id: string, mpe: number, repeatSdKg: number | null, fromMs: number, toMs: number, stepMs: number): number | null;
   /** devices with at least one fault */
   faulty(): readonly SimDevice[];
   report(opts: TruthOptions): TruthReport;
@@ -81,18 +91,25 @@ export function createTruth(fleet: Fleet): Truth {
     for (let ts = fromMs; ts <= toMs; ts += stepMs) if (Math.abs(errorAt(d, ts)) > mpe) return ts;
     return null;
   };
+  /** the scale's random error is piecewise constant, changing only at its faults' onsets */
+  const noisyFrom = (d: SimDevice, limitSdKg: number, fromMs: number, toMs: number): number | null => {
+    if (d.kind !== 'scale') return null;
+    const times = [fromMs, ...d.error.faults.map((f) => f.startMs).filter((t) => t > fromMs && t <= toMs)].sort((a, b) => a - b);
+    for (const t of times) if (SCALE_NOISE_KG * d.error.noiseAt(t) > limitSdKg) return t;
+    return null;
+  };
+  const outOfTolerance = (d: SimDevice, mpe: number, repeatSdKg: number | null, fromMs: number, toMs: number, stepMs: number): number | null => {
+    const error = crossing(d, mpe, fromMs, toMs, stepMs);
+    const noise = repeatSdKg === null ? null : noisyFrom(d, repeatSdKg, fromMs, toMs);
+    if (error === null) return noise;
+    return noise === null ? error : Math.min(error, noise);
+  };
 
   return {
     faultsOf: (id) => device(id).error.faults,
     trueErrorAt: (id, ts) => errorAt(device(id), ts),
     crossingAt: (id, mpe, fromMs, toMs, stepMs) => crossing(device(id), mpe, fromMs, toMs, stepMs),
-    randomErrorExceedsAt(id, limitSdKg, fromMs, toMs) {
-      const d = device(id);
-      if (d.kind !== 'scale') return null;
-      const times = [fromMs, ...d.error.faults.map((f) => f.startMs).filter((t) => t > fromMs && t <= toMs)].sort((a, b) => a - b);
-      for (const t of times) if (SCALE_NOISE_KG * d.error.noiseAt(t) > limitSdKg) return t;
-      return null;
-    },
+    outOfToleranceAt: (id, mpe, repeatSdKg, fromMs, toMs, stepMs) => outOfTolerance(device(id), mpe, repeatSdKg, fromMs, toMs, stepMs),
     faulty: () => faulty,
     report(opts) {
       const fromMs = opts.fromMs ?? fleet.startMs;
@@ -114,7 +131,7 @@ export function createTruth(fleet: Fleet): Truth {
           if (Math.abs(d.error.base) > mpe) t.mpeCrossingMs = fromMs;
           return t;
         }
-        t.mpeCrossingMs = crossing(d, mpe, fromMs, toMs, HOUR_MS);
+        t.mpeCrossingMs = outOfTolerance(d, mpe, opts.repeatSdOf?.(d, mpe) ?? null, fromMs, toMs, HOUR_MS);
         const daily: number[] = [];
         for (let ts = fromMs; ts <= toMs; ts += DAY_MS) daily.push(errorAt(d, ts));
         t.daily = daily;

@@ -66,6 +66,22 @@ describe('ground truth', () => {
     for (const h of healthy) expect(h.daily).toBeUndefined();
   });
 
+  it('counts a scale whose random error is beyond its repeatability limit out of tolerance from the noise onset, where the limit is given', () => {
+    const noisy = buildFleet(scenario({ days: 20, faults: [{ kind: 'scale', type: 'noise', count: 1, startDay: [6, 6] }] }), START);
+    const t = createTruth(noisy);
+    const d = t.faulty()[0]!;
+    const factor = d.error.faults[0]!.noiseFactor!;
+    // the simulated sd is 0.2 e × the factor (5–10), e = 10 g
+    const sdKg = 0.2 * 0.01 * factor;
+    expect(t.outOfToleranceAt(d.id, 0.001, sdKg * 0.9, START, START + 20 * DAY, HOUR)).toBe(START + 6 * DAY);
+    expect(t.outOfToleranceAt(d.id, 0.001, sdKg * 1.1, START, START + 20 * DAY, HOUR)).toBeNull();
+    expect(t.outOfToleranceAt(d.id, 0.001, null, START, START + 20 * DAY, HOUR)).toBeNull();
+    // the report (the sim's truth file) reads it the same way when given the limit, and not without
+    const crossing = (r: TruthReport) => r.devices.find((x) => x.id === d.id)?.mpeCrossingMs;
+    expect(crossing(t.report({ mpeOf: () => 0.001, repeatSdOf: (x) => (x.kind === 'scale' ? sdKg * 0.9 : null) }))).toBe(START + 6 * DAY);
+    expect(crossing(t.report({ mpeOf: () => 0.001 }))).toBeNull();
+  });
+
   it('writes the report as JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'truth-'));
     try {
