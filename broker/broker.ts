@@ -11,9 +11,9 @@ import { guardFrameSize, type FrameGuard } from './frame-guard.js';
 import { ServiceAccounts, type DeviceAuthenticator, type Identity, type ServiceAccount } from './identity.js';
 import { Inflight } from './inflight.js';
 import { createFailureLimiter } from '../lib/failure-limiter.js';
-import { connectionCap } from '../lib/remote-address.js';
+import { connectionCap, isLoopback } from '../lib/remote-address.js';
 import { StatsCounter, type BrokerStats } from './stats.js';
-import { createAuthenticate } from './hooks/authenticate.js';
+import { createAuthenticate, type PeerAddress } from './hooks/authenticate.js';
 import { createAuthorizePublish } from './hooks/authorize-publish.js';
 import { createAuthorizeSubscribe } from './hooks/authorize-subscribe.js';
 import type { HookContext } from './hooks/context.js';
@@ -166,8 +166,8 @@ export function createBroker(opts: BrokerOptions): Broker {
   const logger = opts.logger ?? silentLogger;
   const stats = new StatsCounter();
   const inflight = new Inflight();
-  /** each connection's peer address, for the failed-login throttle */
-  const peers = new WeakMap<object, string>();
+  /** each connection's address as admitted (the connection cap's key, computed once), for the failed-login throttle */
+  const peers = new WeakMap<object, PeerAddress>();
   const ctx: HookContext = { identities: new WeakMap<Client, Identity>(), revoked: new WeakSet<Client>(), stats, logger };
 
   const aedes = new Aedes({
@@ -282,7 +282,7 @@ export function createBroker(opts: BrokerOptions): Broker {
       stream.destroy();
       return;
     }
-    if (peer !== undefined) peers.set(stream, peer);
+    if (address !== undefined) peers.set(stream, { key: address, loopback: isLoopback(peer) });
     streams.add(stream);
     stats.connections = streams.size;
     stream.once('close', () => {

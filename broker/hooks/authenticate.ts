@@ -1,6 +1,5 @@
 import type { AedesOptions, Client } from 'aedes';
 import type { FailureLimiter } from '../../lib/failure-limiter.js';
-import { addressKey, isLoopback } from '../../lib/remote-address.js';
 import { ConnectRefusal, type BrokerErrorCode, type ConnackCode } from '../errors.js';
 import { deviceIdentity, type DeviceAuthenticator, type ServiceAccounts } from '../identity.js';
 import type { HookContext } from './context.js';
@@ -10,21 +9,26 @@ type Authenticate = NonNullable<AedesOptions['authenticate']>;
 export interface AuthenticateOptions {
   /** device secret checks running at once; beyond, CONNACK 3 */
   maxConcurrent?: number;
-  /** the remote address of a client's connection; undefined when unknown, and then not throttled */
-  peerOf?: (client: Client) => string | undefined;
+  /** the remote address of a client's connection, as the connection cap keyed it; undefined when unknown, and then not throttled */
+  peerOf?: (client: Client) => PeerAddress | undefined;
   /** failed service-account logins per throttle key (throttleKey); null turns the throttle off */
   failures?: FailureLimiter | null;
 }
 
+/** A connection's remote address as the broker admitted it: the connection cap's key (addressKey: an IPv6 /64 as one), and whether it is loopback. */
+export interface PeerAddress {
+  key: string;
+  loopback: boolean;
+}
+
 /**
- * The key a connection's failed logins count against: its address (an IPv6 /64 as one, like the
- * connection cap), or on loopback its address and username, since every demo device and local
- * tool connects from there and one local process's failures must not refuse all of them.
+ * The key a connection's failed logins count against: its address key, or on loopback its address
+ * and username, since every demo device and local tool connects from there and one local
+ * process's failures must not refuse all of them.
  */
-function throttleKey(peer: string | undefined, username: string | undefined): string | undefined {
-  const address = addressKey(peer);
-  if (address === undefined) return undefined;
-  return isLoopback(peer) ? `${address} ${username ?? ''}` : address;
+function throttleKey(peer: PeerAddress | undefined, username: string | undefined): string | undefined {
+  if (peer === undefined) return undefined;
+  return peer.loopback ? `${peer.key} ${username ?? ''}` : peer.key;
 }
 
 /**
