@@ -1,11 +1,11 @@
 import { systemClock } from '../lib/clock.js';
+import { createFailureLimiter } from '../lib/failure-limiter.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { installAuth } from './auth.js';
 import { registerDocs } from './docs.js';
 import { installErrorHandler } from './error-handler.js';
-import { createLoginLimiter } from './login-limiter.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { healthRoutes } from './routes/health.js';
@@ -57,12 +57,14 @@ export function buildApp(opts: DashboardOptions, given?: AuditLog): FastifyInsta
   if (opts.docs ?? true) registerDocs(app, version);
 
   const limits = opts.loginLimit ?? {};
-  const limiter = createLoginLimiter(wallClock, {
+  // failed logins per address and username (one attacker cannot lock a user out from everywhere)
+  // and per address (a client cycling through names); OWASP Authentication Cheat Sheet, "Login Throttling"
+  const limiter = createFailureLimiter(wallClock, {
     maxFailures: limits.maxFailures ?? 5,
     windowMs: limits.windowMs ?? 15 * 60_000,
     maxKeys: limits.maxKeys ?? 10_000,
   });
-  const ipLimiter = createLoginLimiter(wallClock, {
+  const ipLimiter = createFailureLimiter(wallClock, {
     maxFailures: limits.maxFailuresPerIp ?? 30,
     windowMs: limits.windowMs ?? 15 * 60_000,
     maxKeys: limits.maxKeys ?? 10_000,

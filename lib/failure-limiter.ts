@@ -24,7 +24,7 @@ interface Window {
  * failure waits until that window ends. Failures only are counted, never successes, so a client
  * that gets its credentials right is never slowed down by its own attempts.
  *
- * Used by the dashboard's login throttle (dashboard/login-limiter.ts) and the broker's CONNECT
+ * Used by the dashboard's login throttle (dashboard/app.ts) and the broker's CONNECT
  * throttle (broker/hooks/authenticate.ts); each chooses its keys and limits.
  */
 export function createFailureLimiter(clock: Clock, opts: { maxFailures: number; windowMs: number; maxKeys: number }): FailureLimiter {

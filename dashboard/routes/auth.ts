@@ -6,7 +6,7 @@ import { ROLES } from '../../registry/schema.js';
 import { bearerToken } from '../auth.js';
 import { DashboardErrors } from '../errors.js';
 import type { AuditLog } from '../audit.js';
-import type { LoginLimiter } from '../login-limiter.js';
+import type { FailureLimiter } from '../../lib/failure-limiter.js';
 import { LoginBody, PasswordChangeBody } from '../schemas.js';
 import { addressKey, isLoopback } from '../../lib/remote-address.js';
 
@@ -15,9 +15,9 @@ const LOOPBACK = 'loopback';
 export interface AuthDeps {
   registry: Registry;
   /** failures per address and username */
-  limiter: LoginLimiter;
+  limiter: FailureLimiter;
   /** failures per address, whatever the username (a client cycling through names) */
-  ipLimiter: LoginLimiter;
+  ipLimiter: FailureLimiter;
   audit: AuditLog;
   /** password checks at once; beyond it, 503 without checking */
   maxConcurrent: number;

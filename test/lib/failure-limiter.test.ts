@@ -26,4 +26,23 @@ describe('createFailureLimiter', () => {
     expect(l.retryAfter('k99999')).toBeGreaterThan(0);
     expect(l.retryAfter('k0')).toBe(0);
   });
+
+  it('forgets a key on success', () => {
+    const l = createFailureLimiter(new ManualClock(0), { maxFailures: 1, windowMs: 10_000, maxKeys: 10 });
+    l.fail('a');
+    expect(l.retryAfter('a')).toBeGreaterThan(0);
+    l.succeed('a');
+    expect(l.retryAfter('a')).toBe(0);
+  });
+
+  it('forgets the least recently failed key past maxKeys', () => {
+    const l = createFailureLimiter(new ManualClock(0), { maxFailures: 1, windowMs: 10_000, maxKeys: 3 });
+    for (const k of ['a', 'b', 'c']) l.fail(k);
+    l.fail('a'); // a is now the most recent
+    l.fail('d');
+    expect(l.size).toBe(3);
+    expect(l.retryAfter('b')).toBe(0);
+    expect(l.retryAfter('a')).toBeGreaterThan(0);
+    expect(l.retryAfter('d')).toBeGreaterThan(0);
+  });
 });
