@@ -9,7 +9,7 @@ import { createMarketEstimator } from './estimate/market.js';
 import { createStationEstimator } from './estimate/station.js';
 import type { ErrorSample, SiteEstimator, SiteEstimatorFactory, Nonconformity, SiteOutput, TamperSign } from './estimate/types.js';
 import { AlertBook, type AlertType } from './state/alerts.js';
-import { evaluate, meetsReplacement, mpeShare, trendIsReal, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type SignEvidence, type TamperEvidence } from './state/grade.js';
+import { evaluate, meetsReplacement, mpeShare, trendIsReal, GRADE_POLICY, type Evaluation, type Grade, type GradePolicy, type SignEvidence } from './state/grade.js';
 import { InstrumentMonitor, type Change } from './state/monitor.js';
 import { OrderBook, type ReplacementOrder } from './state/orders.js';
 import { recordVerification, type VerificationInput } from './state/verification.js';
@@ -100,7 +100,7 @@ class InstrumentState {
   get clockMs(): number {
     return Number.isFinite(this.skewMs) ? this.skewMs : (this.lagMs ?? -Infinity);
   }
-  readonly tamper: TamperEvidence[] = [];
+  readonly tamper: SignEvidence[] = [];
   /** requirements the data show failed (repeatability) */
   readonly failed: SignEvidence[] = [];
   grade: Grade = 'A';

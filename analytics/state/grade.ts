@@ -29,7 +29,6 @@ export interface SignEvidence {
   /** ms */
   at: number;
 }
-export type TamperEvidence = SignEvidence;
 
 export interface GradePolicy {
   /** P(|error| > MPE) at or above which replacement is ordered */
@@ -108,7 +107,7 @@ export function trendIsReal(m: Pick<InstrumentMonitor, 'trend' | 'sd'>): boolean
  * Grades one instrument. `outRun` is how many consecutive estimates met the replacement
  * probability: the rule needs `policy.persist` of them and `policy.minEstimates` estimates in all.
  */
-export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: readonly TamperEvidence[], policy: GradePolicy = GRADE_POLICY, outRun = Infinity, failed: readonly SignEvidence[] = []): Evaluation {
+export function evaluate(m: InstrumentMonitor, quality: DataQuality, tamper: readonly SignEvidence[], policy: GradePolicy = GRADE_POLICY, outRun = Infinity, failed: readonly SignEvidence[] = []): Evaluation {
   const reasons: Reason[] = [];
   let grade = 'A' as Grade;
   const raise = (g: Grade) => {
