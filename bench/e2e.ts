@@ -47,19 +47,12 @@ interface RunFigures {
   taken: number;
 }
 
-const { values } = parseArgs({
-  options: {
-    devices: { type: 'string', default: '200' },
-    messages: { type: 'string', default: '50' },
-    window: { type: 'string', default: '4' },
-    runs: { type: 'string', default: '3' },
-  },
-});
-const nDevices = Number(values.devices);
-const nMessages = Number(values.messages);
-const window = Number(values.window);
-const runs = Number(values.runs);
-const ids = Array.from({ length: nDevices }, (_, i) => `SH-B${String(Math.floor(i / 80)).padStart(3, '0')}-M${String(i % 80).padStart(3, '0')}`);
+/** What a run needs to know of the load: the devices' ids, readings per device, publishes in flight per device. */
+interface Load {
+  ids: string[];
+  nMessages: number;
+  window: number;
+}
 
 function listenOn(handle: (s: import('node:net').Socket) => void): Promise<Server> {
   const server = createServer((socket) => {
@@ -69,7 +62,7 @@ function listenOn(handle: (s: import('node:net').Socket) => void): Promise<Serve
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
-async function bareBroker(): Promise<Target> {
+async function bareBroker({ ids }: Load): Promise<Target> {
   const aedes = new Aedes();
   await aedes.listen();
   let taken = 0;
@@ -89,7 +82,7 @@ async function bareBroker(): Promise<Target> {
   };
 }
 
-async function platformBroker(): Promise<Target> {
+async function platformBroker({ ids }: Load): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'dw-e2e-'));
   const registry = new Registry(openDb(':memory:'));
   const secrets = ids.map(
@@ -169,7 +162,7 @@ async function clients(job: ClientsJob): Promise<{ seconds: number; p50: number;
 }
 
 /** One run against a target, the devices in a worker thread. */
-async function run(kind: RunFigures['target'], target: Target, round: number): Promise<RunFigures> {
+async function run(kind: RunFigures['target'], target: Target, round: number, { ids, nMessages, window }: Load): Promise<RunFigures> {
   const job: ClientsJob = { port: target.port, credentials: ids.map((_, i) => target.credentials(i)), round, nMessages, window };
   const worker = new Worker(new URL(import.meta.url), { workerData: job });
   const r = await new Promise<{ seconds: number; p50: number; p99: number }>((resolve, reject) => {
@@ -179,22 +172,35 @@ async function run(kind: RunFigures['target'], target: Target, round: number): P
   await worker.terminate();
   return {
     target: kind,
-    readingsPerSecond: Math.round((nDevices * nMessages) / r.seconds),
+    readingsPerSecond: Math.round((ids.length * nMessages) / r.seconds),
     ackP50Ms: Number(r.p50.toFixed(2)),
     ackP99Ms: Number(r.p99.toFixed(2)),
     taken: target.taken(),
   };
 }
 
-if (!isMainThread) {
-  parentPort?.postMessage(await clients(workerData as ClientsJob));
-} else {
-  const bare = await bareBroker();
-  const platform = await platformBroker();
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      devices: { type: 'string', default: '200' },
+      messages: { type: 'string', default: '50' },
+      window: { type: 'string', default: '4' },
+      runs: { type: 'string', default: '3' },
+    },
+  });
+  const nDevices = Number(values.devices);
+  const runs = Number(values.runs);
+  const load: Load = {
+    ids: Array.from({ length: nDevices }, (_, i) => `SH-B${String(Math.floor(i / 80)).padStart(3, '0')}-M${String(i % 80).padStart(3, '0')}`),
+    nMessages: Number(values.messages),
+    window: Number(values.window),
+  };
+  const bare = await bareBroker(load);
+  const platform = await platformBroker(load);
   const figures: RunFigures[] = [];
   for (let r = 0; r < runs; r++) {
-    figures.push(await run('bare', bare, r));
-    figures.push(await run('driftwatch', platform, r));
+    figures.push(await run('bare', bare, r, load));
+    figures.push(await run('driftwatch', platform, r, load));
     process.stderr.write(`e2e: round ${r + 1} of ${runs}\n`);
   }
   await bare.close();
@@ -212,8 +218,8 @@ if (!isMainThread) {
     `${JSON.stringify({
       bench: 'e2e',
       devices: nDevices,
-      messagesPerDevice: nMessages,
-      window,
+      messagesPerDevice: load.nMessages,
+      window: load.window,
       qos: 1,
       runs,
       bare: summary('bare'),
@@ -223,3 +229,7 @@ if (!isMainThread) {
     })}\n`,
   );
 }
+
+// the same file is the devices' worker (run) and the benchmark itself
+if (isMainThread) await main();
+else parentPort?.postMessage(await clients(workerData as ClientsJob));
