@@ -168,7 +168,7 @@ export function createBroker(opts: BrokerOptions): Broker {
   const inflight = new Inflight();
   /** each connection's address as admitted (the connection cap's key, computed once), for the failed-login throttle */
   const peers = new WeakMap<object, PeerAddress>();
-  const ctx: HookContext = { identities: new WeakMap<Client, Identity>(), revoked: new WeakSet<Client>(), stats, logger };
+  const ctx: HookContext = { identities: new WeakMap<Client, Identity>(), stats, logger };
 
   const aedes = new Aedes({
     connectTimeout: limits.connectTimeoutMs,
@@ -215,10 +215,11 @@ export function createBroker(opts: BrokerOptions): Broker {
     guards.delete(client.conn);
   });
   // a suspended device, or one whose secret was rotated, must not keep the connection it has, nor
-  // have its will published as that connection closes: `revoke` marks the client first, so
-  // authorizePublish refuses the will aedes publishes from close()
+  // have its will published as that connection closes: `revoke` marks its identity revoked first,
+  // so authorizePublish refuses the will aedes publishes from close()
   const revoke = (client: Client): void => {
-    ctx.revoked.add(client);
+    const identity = ctx.identities.get(client);
+    if (identity?.kind === 'device') ctx.identities.set(client, { kind: 'revoked', device: identity.device });
     client.close();
   };
   const connected = new Map<string, Client>();

@@ -20,9 +20,15 @@ export interface ServiceAccount {
   secret: string;
 }
 
-/** Who an authenticated connection is. Kept beside the aedes client, never on it. */
+/**
+ * Who an authenticated connection is. Kept beside the aedes client, never on it. A device whose
+ * credentials were withdrawn while it was connected becomes `revoked` before the broker closes
+ * its connection: aedes publishes a will as it closes one, through authorizePublish, and the
+ * identity is what that check reads, so the will is refused like anything else sent afterwards.
+ */
 export type Identity =
   | { readonly kind: 'device'; readonly device: Device; readonly topics: DeviceTopics }
+  | { readonly kind: 'revoked'; readonly device: Device }
   | { readonly kind: 'service'; readonly username: string };
 
 export function deviceIdentity(device: Device): Identity {

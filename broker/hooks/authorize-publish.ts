@@ -33,9 +33,9 @@ export interface PublishDeps {
  *   (Packets over the hard ceiling never get here: frame-guard.ts drops those connections.)
  * - ingest.accept rejects (the store failed): callback with BRK_INGEST_FAILED, so no PUBACK is
  *   sent, aedes closes the connection and the device resends after reconnecting.
- * - a client whose credentials were withdrawn while it was connected (ctx.revoked): callback with
- *   BRK_CLIENT_REVOKED. This is how its will is refused: aedes publishes the will as it closes
- *   the connection, after the withdrawal, and the identity captured at CONNECT would allow it.
+ * - a client whose credentials were withdrawn while it was connected (identity `revoked`):
+ *   callback with BRK_CLIENT_REVOKED. This is how its will is refused: aedes publishes the will
+ *   as it closes the connection, after the withdrawal.
  *
  * Devices cannot retain: aedes keeps retained messages in memory for the life of the broker,
  * and the platform's state of a device lives in ingest, not in the broker.
@@ -53,7 +53,7 @@ export interface PublishDeps {
  * messages in ingest at a time.
  */
 export function createAuthorizePublish(ctx: HookContext, deps: PublishDeps): AuthorizePublish {
-  const { identities, revoked, stats, logger } = ctx;
+  const { identities, stats, logger } = ctx;
   const { ingest, clock, inflight, maxPayloadBytes } = deps;
 
   const deny = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void => {
@@ -67,7 +67,7 @@ export function createAuthorizePublish(ctx: HookContext, deps: PublishDeps): Aut
     // client is null only for wills aedes replays from persistence of a broker that died
     const identity = client === null ? undefined : identities.get(client);
     if (identity === undefined) return deny(client, packet, callback);
-    if (client !== null && revoked.has(client)) {
+    if (identity.kind === 'revoked') {
       stats.revokedPublish++;
       logger.info({ code: 'BRK_CLIENT_REVOKED', ...who(identity), topic: packet.topic }, 'message of a client whose credentials were withdrawn refused');
       return callback(BrokerErrors.make('BRK_CLIENT_REVOKED', packet.topic));
