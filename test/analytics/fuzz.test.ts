@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createAnalytics } from '../../analytics/engine.js';
 import { buildFleet } from '../../devices-sim/fleet.js';
-import type { ScenarioInput } from '../../devices-sim/scenario.js';
 import { DeviceState } from '../../ingest/device-health.js';
 import { DEFAULT_LIMITS, parseReadings } from '../../ingest/parse.js';
 import type { Accepted } from '../../ingest/readings.js';
 import { ManualClock } from '../../lib/clock.js';
 import { openDb } from '../../lib/sqlite.js';
 import type { Device } from '../../registry/registry.js';
+import { DAY, scenario } from '../devices-sim/helpers.js';
 
 /**
  * The analytics fuzzed with readings that pass validation but make no physical sense together:
@@ -18,21 +18,13 @@ import type { Device } from '../../registry/registry.js';
  * throw would stop the platform taking readings), and what it reports must stay numbers a page
  * can show: finite estimates or none, probabilities in [0, 1], a grade.
  */
-const SMALL: ScenarioInput = {
-  seed: 3,
-  days: 10,
-  start: '2026-03-01',
-  areas: { count: 1, metersPerArea: [4, 4], intervalMin: 60, lossPct: [3, 5] },
-  stations: { count: 1, tanksPerStation: 1, nozzlesPerTank: 2, txPerNozzlePerDay: 10 },
-  markets: { count: 1, scalesPerMarket: 3, checksPerDay: 4 },
-  faults: [],
-} as ScenarioInput;
+/** the simulator tests' small fleet with one small area: a head and four customers, a station of two tanks, a market of four scales */
+const SMALL = scenario({ days: 10, areas: { count: 1, metersPerArea: [4, 4], intervalMin: 60, lossPct: [3, 5] } });
 const fleet = buildFleet(SMALL, 0);
 const devices: Device[] = fleet.devices.map((d) => ({ ...d.record, status: 'active', createdAt: 0 }));
 const bySite = new Map<string, Device[]>();
 for (const d of devices) bySite.set(d.site, [...(bySite.get(d.site) ?? []), d]);
 const T0 = fleet.startMs;
-const DAY = 86_400_000;
 
 const num = (min: number, max: number) => fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 const fieldsOf: Record<Device['kind'], fc.Arbitrary<Record<string, unknown>>> = {
